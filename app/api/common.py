@@ -1,0 +1,72 @@
+from typing import Any
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.errors import AppError
+
+
+class CitationOut(BaseModel):
+    """Where a fact comes from: a paragraph of a source and the short quote that states it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    source_id: str = Field(
+        description="The cited source (`/api/v1/sources/{id}`).",
+        examples=["changzhou-city-work-conference-2025"],
+    )
+    paragraph: int = Field(description="1-based paragraph of the source.", examples=[7])
+    quote: str = Field(
+        description="The span of that paragraph, at most 40 characters, that states the fact.",
+        examples=["江苏时代新能源灯塔工厂LY9项目签约落地"],
+    )
+    fields: list[str] = Field(
+        description="The record's fields this citation supports; empty for the record as a whole.",
+        examples=[["name", "status"]],
+    )
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return value.split(",") if isinstance(value, str) else value
+
+
+class RecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(
+        description="Stable, readable slug; it survives re-seeding.", examples=["catl-ly9"]
+    )
+
+
+class NamedOut(RecordOut):
+    name: str = Field(
+        description="Name in simplified Chinese, as the source writes it.",
+        examples=["江苏时代新能源灯塔工厂LY9项目"],
+    )
+    name_zh_hant: str = Field(
+        description="Name in traditional characters.", examples=["江蘇時代新能源燈塔工廠LY9項目"]
+    )
+    name_en: str | None = Field(
+        description="Established English name; null where none exists.", examples=["CATL"]
+    )
+
+
+def citations_field() -> Any:
+    return Field(description="The source passages that state this record's facts.")
+
+
+def record_id_path(description: str, example: str) -> Any:
+    return Path(max_length=200, description=description, examples=[example])
+
+
+def not_found(kind: str, record_id: str) -> AppError:
+    """A 404 naming the record that does not exist."""
+    return AppError(404, f"No {kind} with id {record_id!r}.")
+
+
+def render_record(record: Any, schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON body of one record."""
+    return schema.model_validate(record).model_dump(mode="json")

@@ -1,0 +1,118 @@
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.common import (
+    CitationOut,
+    RecordOut,
+    citations_field,
+    not_found,
+    record_id_path,
+    render_record,
+)
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.http import json_response
+from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
+from app.services import figures as service
+
+router = APIRouter(prefix="/figures", tags=["figures"])
+
+
+class FigureOut(RecordOut):
+    """One number as the source states it, with its value in base units."""
+
+    subject_type: SubjectType = Field(description="Kind of record it describes.", examples=["park"])
+    subject_id: str = Field(
+        description="Id of the record it describes.", examples=["songjianhu-optoelectronics-harbor"]
+    )
+    metric: str = Field(
+        description="What is measured; equals the typed field it backs, where there is one.",
+        examples=["pv_installed_capacity_kw"],
+    )
+    label: str = Field(
+        description="What the number is, in CityKB's words.",
+        examples=["Installed photovoltaic capacity"],
+    )
+    value: float = Field(description="The number as stated, in `unit`.", examples=[6.16])
+    value_stated: str = Field(
+        description="The number as written in the source, qualifier words included.",
+        examples=["约700"],
+    )
+    unit: str | None = Field(
+        description="Unit as stated (`亿元`, `兆瓦`, `万度`, `%`); null for a bare number.",
+        examples=["兆瓦"],
+    )
+    value_normalized: float = Field(description="The value in `unit_normalized`.", examples=[6160])
+    unit_normalized: BaseUnit = Field(
+        description="Base unit: CNY, kW, kWh, t, m, m2, ratio, count or rank.", examples=["kW"]
+    )
+    qualifier: Qualifier = Field(
+        description="`exact`, `approximately` (约), `at_least` (以上), `more_than` (超, 多).",
+        examples=["exact"],
+    )
+    kind: FigureKind = Field(description="`actual`, `estimate` or `target`.", examples=["actual"])
+    period: str | None = Field(
+        description="The period it refers to, as stated (`2025`, `每年`, `十五五`).",
+        examples=["十五五"],
+    )
+    period_start: dt.date | None = Field(
+        description="First day of the period.", examples=["2026-01-01"]
+    )
+    period_end: dt.date | None = Field(
+        description="Last day of the period.", examples=["2030-12-31"]
+    )
+    citations: list[CitationOut] = citations_field()
+
+
+class FigureQuery(ListQuery):
+    subject_type: list[SubjectType] = one_of("Kind of record described.", "park")
+    subject_id: list[str] = one_of("Id of the record described.", "catl-ly9")
+    metric: list[str] = one_of("What is measured.", "investment_cny")
+    kind: list[FigureKind] = one_of("Actual, estimate or target.", "target")
+    qualifier: list[Qualifier] = one_of("Exactness.", "approximately")
+    unit_normalized: list[BaseUnit] = one_of("Base unit.", "CNY")
+    value_normalized_min: float | None = bound("Least normalized value (inclusive).", 1000000.0)
+    value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
+    period_start_min: dt.date | None = bound("Earliest period start.", "2025-01-01")
+    period_start_max: dt.date | None = bound("Latest period start.", "2030-12-31")
+    sort: str | None = sort_param("-value_normalized", list(service.FIGURE_LIST.sortable))
+    fields: str | None = fields_param("id,value,unit,value_normalized,unit_normalized")
+
+
+@router.get(
+    "",
+    operation_id="listFigures",
+    summary="List figures",
+    response_model=PageOut[FigureOut],
+    responses=PROBLEM_RESPONSES,
+)
+def list_figures(
+    request: Request, session: SessionDep, query: Annotated[FigureQuery, Query()]
+) -> Response:
+    """Every number the sources state, filterable by the record it describes and its kind."""
+    page = service.list_figures(session=session, query=query)
+    return json_response(request, render_page(page, FigureOut, query.fields))
+
+
+@router.get(
+    "/{figure_id}",
+    operation_id="getFigure",
+    summary="Get a figure",
+    response_model=FigureOut,
+    responses=PROBLEM_RESPONSES,
+)
+def get_figure(
+    request: Request,
+    session: SessionDep,
+    figure_id: Annotated[str, record_id_path("Figure id.", "catl-ly9-investment")],
+) -> Response:
+    """One figure with its citation."""
+    figure = service.get_figure(session=session, figure_id=figure_id)
+    if figure is None:
+        raise not_found("figure", figure_id)
+    return json_response(request, render_record(figure, FigureOut))

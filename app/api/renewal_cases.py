@@ -1,0 +1,110 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.common import (
+    CitationOut,
+    NamedOut,
+    citations_field,
+    not_found,
+    record_id_path,
+    render_record,
+)
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.http import json_response
+from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.models.enums import Qualifier
+from app.services import renewal_cases as service
+
+router = APIRouter(prefix="/renewal-cases", tags=["renewal-cases"])
+
+
+class RenewalCaseOut(NamedOut):
+    """How an old industrial site was renewed."""
+
+    park_id: str | None = Field(
+        description="The renewed site (`/api/v1/parks/{id}`).", examples=["hutang-sci-tech-park"]
+    )
+    district_id: str | None = Field(description="District id, where stated.", examples=[None])
+    former_occupant_id: str | None = Field(
+        description="The organization that used the site before (`/api/v1/organizations/{id}`).",
+        examples=["xinyu-group"],
+    )
+    former_site: str | None = Field(
+        description="What the site was, as the source names it.", examples=["第二纺织机械厂"]
+    )
+    new_use: str | None = Field(
+        description="What it became, as the source names it.", examples=["创意集群"]
+    )
+    approach: str | None = Field(
+        description="How it was renewed, as the source names the approach.",
+        examples=["基金+基地+城市"],
+    )
+    plot_ratio_before: float | None = Field(
+        description="Average plot ratio (floor area / land area) before.", examples=[1.1]
+    )
+    plot_ratio_after: float | None = Field(
+        description="Average plot ratio (floor area / land area) after.", examples=[2.16]
+    )
+    floor_area_m2: float | None = Field(
+        description="Building floor area renewed, m².", examples=[20000]
+    )
+    floor_area_qualifier: Qualifier | None = Field(
+        description="How exact `floor_area_m2` is.", examples=["more_than"]
+    )
+    description: str | None = Field(
+        description="A short summary in CityKB's own words.", examples=["A former plant."]
+    )
+    citations: list[CitationOut] = citations_field()
+
+
+class RenewalCaseQuery(ListQuery):
+    park_id: list[str] = one_of("Renewed site's park id.", "hutang-sci-tech-park")
+    district_id: list[str] = one_of("District id.", "changzhou")
+    former_occupant_id: list[str] = one_of("Former occupant's organization id.", "xinyu-group")
+    approach: list[str] = one_of("Renewal approach, as the source names it.", "工业转科研")
+    floor_area_m2_min: float | None = bound("Least floor area, m².", 10000.0)
+    floor_area_m2_max: float | None = bound("Most floor area, m².", 50000.0)
+    plot_ratio_after_min: float | None = bound("Least plot ratio after renewal.", 2.0)
+    plot_ratio_after_max: float | None = bound("Most plot ratio after renewal.", 3.0)
+    sort: str | None = sort_param("-plot_ratio_after", list(service.RENEWAL_CASE_LIST.sortable))
+    fields: str | None = fields_param("id,name,approach")
+
+
+@router.get(
+    "",
+    operation_id="listRenewalCases",
+    summary="List renewal cases",
+    response_model=PageOut[RenewalCaseOut],
+    responses=PROBLEM_RESPONSES,
+)
+def list_renewal_cases(
+    request: Request, session: SessionDep, query: Annotated[RenewalCaseQuery, Query()]
+) -> Response:
+    """Old industrial sites and how they were renewed."""
+    page = service.list_renewal_cases(session=session, query=query)
+    return json_response(request, render_page(page, RenewalCaseOut, query.fields))
+
+
+@router.get(
+    "/{renewal_case_id}",
+    operation_id="getRenewalCase",
+    summary="Get a renewal case",
+    response_model=RenewalCaseOut,
+    responses=PROBLEM_RESPONSES,
+)
+def get_renewal_case(
+    request: Request,
+    session: SessionDep,
+    renewal_case_id: Annotated[
+        str, record_id_path("Renewal case id.", "hutang-sci-tech-park-renewal")
+    ],
+) -> Response:
+    """One renewal case with its citations."""
+    case = service.get_renewal_case(session=session, renewal_case_id=renewal_case_id)
+    if case is None:
+        raise not_found("renewal case", renewal_case_id)
+    return json_response(request, render_record(case, RenewalCaseOut))

@@ -1,0 +1,116 @@
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(BaseModel):
+    """One invalid input."""
+
+    loc: list[str | int] = Field(description='Where the bad input is, e.g. `["query", "limit"]`.')
+    msg: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field("about:blank", description="A URI that identifies the problem type.")
+    title: str = Field(description="A short summary of the problem type.")
+    status: int = Field(description="The HTTP status code.", examples=[404])
+    detail: str | None = Field(None, description="What went wrong in this request.")
+    errors: list[ProblemError] | None = Field(None, description="Each invalid input, for 400/422.")
+
+
+class AppError(Exception):
+    """An error with an HTTP status, rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: Sequence[ProblemError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers or {}
+
+
+def bad_parameter(name: str, message: str, *, status: int = 400) -> AppError:
+    """An error about one query parameter, naming it."""
+    return AppError(
+        status,
+        f"Invalid query parameter '{name}': {message}",
+        errors=[ProblemError(loc=["query", name], msg=message)],
+    )
+
+
+def problem_response(error: AppError) -> Response:
+    """Render an AppError as an application/problem+json response."""
+    problem = Problem(
+        title=HTTPStatus(error.status).phrase,
+        status=error.status,
+        detail=error.detail,
+        errors=error.errors,
+    )
+    body = orjson.dumps(problem.model_dump(exclude_none=True))
+    return Response(body, status_code=error.status, media_type=PROBLEM_JSON, headers=error.headers)
+
+
+def _validation_problem(exc: RequestValidationError) -> AppError:
+    errors = [ProblemError(loc=list(err["loc"]), msg=err["msg"]) for err in exc.errors()]
+    detail = "; ".join(
+        f"Invalid {err.loc[0]} parameter '{err.loc[1]}': {err.msg}"
+        if len(err.loc) > 1
+        else f"Invalid input: {err.msg}"
+        for err in errors
+    )
+    return AppError(422, detail, errors=errors)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error the app can give an application/problem+json response."""
+
+    async def on_app_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AppError)
+        return problem_response(exc)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(_validation_problem(exc))
+
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(AppError(exc.status_code, detail, headers=headers))
+
+    async def on_unexpected_error(_request: Request, _exc: Exception) -> Response:
+        return problem_response(AppError(500, "The server failed to answer this request."))
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    for status, description in (
+        (400, "Bad request: a parameter is not acceptable."),
+        (404, "No such record."),
+        (422, "Invalid input: a parameter fails validation."),
+        (500, "Unexpected server error."),
+    )
+}

@@ -1,0 +1,80 @@
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from app import landing
+from app.api import (
+    districts,
+    figures,
+    organizations,
+    parks,
+    projects,
+    renewal_cases,
+    sources,
+    zero_carbon_factories,
+)
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import AppError, install_error_handlers
+from app.http import json_response
+from app.services.health import database_is_reachable
+
+API_PREFIX = "/api/v1"
+
+
+def create_app() -> FastAPI:
+    """Build the CityKB application."""
+    app = FastAPI(
+        title="CityKB",
+        version="0.1.0",
+        summary="A cited knowledge base of a city's development.",
+        description=(
+            "Major investment projects, industrial parks, urban-renewal cases and zero-carbon "
+            "factories, tied together by organizations, districts, figures and their sources. "
+            "Every record cites the paragraph of its source, and a short quote, that states it."
+        ),
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=get_settings().cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag"],
+    )
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (
+        projects,
+        parks,
+        renewal_cases,
+        zero_carbon_factories,
+        organizations,
+        districts,
+        figures,
+        sources,
+    ):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health_router)
+    app.include_router(landing.router)
+    return app
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz", operation_id="getLiveness", summary="Liveness")
+def healthz(request: Request) -> Response:
+    """200 while the process is up."""
+    return json_response(request, {"status": "ok"})
+
+
+@health_router.get("/readyz", operation_id="getReadiness", summary="Readiness", responses={503: {}})
+def readyz(request: Request, session: SessionDep) -> Response:
+    """200 when the database answers, 503 when it does not."""
+    if not database_is_reachable(session=session):
+        raise AppError(503, "The database is not reachable.", headers={"Retry-After": "5"})
+    return json_response(request, {"status": "ready"})
+
+
+app = create_app()

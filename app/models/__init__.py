@@ -1,0 +1,26 @@
+"""The ORM models, together, so that Alembic and the app see the same metadata."""
+
+from app.models.base import Base
+from app.models.citation import Citation
+from app.models.district import District
+from app.models.figure import Figure
+from app.models.organization import Organization
+from app.models.park import Park
+from app.models.project import Project, project_organizations
+from app.models.renewal_case import RenewalCase
+from app.models.source import Source
+from app.models.zero_carbon_factory import ZeroCarbonFactory
+
+__all__ = [
+    "Base",
+    "Citation",
+    "District",
+    "Figure",
+    "Organization",
+    "Park",
+    "Project",
+    "RenewalCase",
+    "Source",
+    "ZeroCarbonFactory",
+    "project_organizations",
+]

@@ -1,0 +1,61 @@
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import MetaData, String, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from app.models.enums import SubjectType
+from app.text import search_text
+
+if TYPE_CHECKING:
+    from app.models.citation import Citation
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SLUG_LENGTH = 80
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Cited:
+    """A record with a slug id whose facts are backed by citations."""
+
+    citation_subject: ClassVar[SubjectType]
+
+    id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+
+    @declared_attr
+    def citations(cls) -> Mapped[list["Citation"]]:
+        return relationship(
+            "Citation",
+            primaryjoin=(
+                f"and_(foreign(Citation.subject_id) == {cls.__name__}.id, "  # type: ignore[attr-defined]
+                f"Citation.subject_type == '{cls.citation_subject.value}')"
+            ),
+            viewonly=True,
+            lazy="selectin",
+            order_by="Citation.id",
+        )
+
+
+class NamedRecord(Cited):
+    """A cited record with names in three scripts, found by `q`."""
+
+    name: Mapped[str] = mapped_column(String(200))
+    name_zh_hant: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(String(1000), default="")
+    """Names folded for search: simplified script, lower case."""
+
+
+@event.listens_for(NamedRecord, "before_insert", propagate=True)
+@event.listens_for(NamedRecord, "before_update", propagate=True)
+def _refresh_search_text(_mapper: Any, _connection: Any, record: NamedRecord) -> None:
+    record.search_text = search_text(record.name, record.name_zh_hant, record.name_en)

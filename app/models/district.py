@@ -1,0 +1,15 @@
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, NamedRecord
+from app.models.enums import DistrictKind, SubjectType, enum_column
+
+
+class District(NamedRecord, Base):
+    """The city, and a province, county, district or zone the source names, as a hierarchy."""
+
+    __tablename__ = "districts"
+    citation_subject = SubjectType.district
+
+    kind: Mapped[DistrictKind | None] = mapped_column(enum_column(DistrictKind, "district_kind"))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)

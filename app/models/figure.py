@@ -1,0 +1,41 @@
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Float, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import SLUG_LENGTH, Base, Cited
+from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType, enum_column
+from app.text import search_text
+
+
+class Figure(Cited, Base):
+    """One number as the source states it, with its normalized value."""
+
+    __tablename__ = "figures"
+    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+    citation_subject = SubjectType.figure
+
+    subject_type: Mapped[SubjectType] = mapped_column(
+        enum_column(SubjectType, "figure_subject_type")
+    )
+    subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    metric: Mapped[str] = mapped_column(String(60), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+    value_stated: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    value_normalized: Mapped[float] = mapped_column(Float)
+    unit_normalized: Mapped[BaseUnit] = mapped_column(enum_column(BaseUnit, "unit_normalized"))
+    qualifier: Mapped[Qualifier] = mapped_column(enum_column(Qualifier, "figure_qualifier"))
+    kind: Mapped[FigureKind] = mapped_column(enum_column(FigureKind, "figure_kind"), index=True)
+    period: Mapped[str | None] = mapped_column(String(40))
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    search_text: Mapped[str] = mapped_column(String(1000), default="")
+
+
+@event.listens_for(Figure, "before_insert")
+@event.listens_for(Figure, "before_update")
+def _refresh_search_text(_mapper: Any, _connection: Any, figure: Figure) -> None:
+    figure.search_text = search_text(figure.label, figure.metric, figure.value_stated, figure.unit)

@@ -1,0 +1,20 @@
+from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, NamedRecord
+from app.models.enums import OrganizationKind, SubjectType, enum_column
+
+
+class Organization(NamedRecord, Base):
+    """A company, agency or committee the source names."""
+
+    __tablename__ = "organizations"
+    citation_subject = SubjectType.organization
+
+    kind: Mapped[OrganizationKind | None] = mapped_column(
+        enum_column(OrganizationKind, "organization_kind")
+    )
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    park_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
+    settled_year: Mapped[int | None] = mapped_column(Integer)

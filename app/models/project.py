@@ -1,0 +1,43 @@
+from datetime import date
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, NamedRecord
+from app.models.enums import ProjectStatus, Qualifier, SubjectType, enum_column
+from app.models.organization import Organization
+
+project_organizations = Table(
+    "project_organizations",
+    Base.metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True, index=True),
+)
+
+
+class Project(NamedRecord, Base):
+    """A major investment project."""
+
+    __tablename__ = "projects"
+    citation_subject = SubjectType.project
+
+    sector: Mapped[str | None] = mapped_column(String(100), index=True)
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    status: Mapped[ProjectStatus | None] = mapped_column(
+        enum_column(ProjectStatus, "project_status"), index=True
+    )
+    status_date: Mapped[date | None]
+    status_year: Mapped[int | None] = mapped_column(Integer)
+    investment_cny: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    investment_qualifier: Mapped[Qualifier | None] = mapped_column(
+        enum_column(Qualifier, "investment_qualifier")
+    )
+    description: Mapped[str | None] = mapped_column(Text)
+
+    organizations: Mapped[list[Organization]] = relationship(
+        secondary=project_organizations, order_by=Organization.id
+    )
+
+    @property
+    def organization_ids(self) -> list[str]:
+        return [organization.id for organization in self.organizations]

@@ -1,0 +1,79 @@
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.db import get_session, make_engine
+from app.main import app
+from app.migrate import alembic_config
+from app.seeding import seed_database
+
+SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL when set (e.g. PostgreSQL), else a fresh SQLite file."""
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'citykb-test.db'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A database built by `alembic upgrade head` and seeded once."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with Session(engine) as session, session.begin():
+        seed_database(session=session, path=get_settings().seed_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    """An HTTP client whose requests share the test's rolled-back transaction."""
+
+    def override() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = override
+    with TestClient(app) as client:
+        yield client
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def source_paragraphs() -> list[str]:
+    """The seed source's paragraphs; the test is skipped where ../shared is absent."""
+    if not SOURCE_TEXT.exists():
+        pytest.skip(f"the seed source text is not here ({SOURCE_TEXT}); a user's clone has none")
+    return SOURCE_TEXT.read_text(encoding="utf-8").splitlines()

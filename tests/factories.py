@@ -1,0 +1,81 @@
+"""Helpers that build records and requests for tests."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Citation, Project
+from app.models.enums import ProjectStatus, SubjectType
+
+COLLECTIONS = (
+    "projects",
+    "parks",
+    "renewal-cases",
+    "zero-carbon-factories",
+    "organizations",
+    "districts",
+    "figures",
+    "sources",
+)
+SOURCE_ID = "changzhou-city-work-conference-2025"
+
+
+def make_project(
+    session: Session,
+    *,
+    project_id: str,
+    name: str = "测试项目",
+    investment_cny: int | None = None,
+    status: ProjectStatus | None = None,
+    district_id: str | None = None,
+) -> Project:
+    """Insert a cited project and flush it."""
+    project = Project(
+        id=project_id,
+        name=name,
+        name_zh_hant=name,
+        investment_cny=investment_cny,
+        status=status,
+        district_id=district_id,
+    )
+    session.add(project)
+    session.add(
+        Citation(
+            subject_type=SubjectType.project,
+            subject_id=project_id,
+            source_id=SOURCE_ID,
+            paragraph=1,
+            quote="城市",
+        )
+    )
+    session.flush()
+    return project
+
+
+def walk(client: TestClient, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a list, following next_cursor page by page."""
+    cursor: str | None = None
+    while True:
+        query = dict(params, **({"cursor": cursor} if cursor else {}))
+        response = client.get(path, params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        yield from body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return
+
+
+def assert_problem(response: Any, status: int, parameter: str | None = None) -> dict[str, Any]:
+    """Assert an application/problem+json error of this status that names the parameter."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    if parameter is not None:
+        assert parameter in body["detail"]
+        assert any(parameter in error["loc"] for error in body["errors"])
+    return body
