@@ -35,7 +35,7 @@ def test_the_seed_covers_the_reports_records(client: TestClient) -> None:
         "zero-carbon-factories": 5,
         "organizations": 15,
         "districts": 4,
-        "figures": 24,
+        "figures": 26,
         "sources": 1,
     }
 

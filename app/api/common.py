@@ -1,6 +1,5 @@
 from typing import Any
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import AppError
@@ -56,10 +55,6 @@ class NamedOut(RecordOut):
 
 def citations_field() -> Any:
     return Field(description="The source passages that state this record's facts.")
-
-
-def record_id_path(description: str, example: str) -> Any:
-    return Path(max_length=200, description=description, examples=[example])
 
 
 def not_found(kind: str, record_id: str) -> AppError:

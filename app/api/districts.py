@@ -1,25 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, fields_param, one_of, sort_param
 from app.models.enums import DistrictKind
 from app.services import districts as service
-
-router = APIRouter(prefix="/districts", tags=["districts"])
 
 
 class DistrictOut(NamedOut):
@@ -41,35 +26,18 @@ class DistrictQuery(ListQuery):
     fields: str | None = fields_param("id,name,parent_id")
 
 
-@router.get(
-    "",
-    operation_id="listDistricts",
-    summary="List districts",
-    response_model=PageOut[DistrictOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/districts",
+        singular="district",
+        plural="districts",
+        schema=DistrictOut,
+        query=DistrictQuery,
+        list_page=service.list_districts,
+        get_record=lambda session, record_id: service.get_district(
+            session=session, district_id=record_id
+        ),
+        id_example="changzhou",
+        description="The city and the places in and around it that the sources name.",
+    )
 )
-def list_districts(
-    request: Request, session: SessionDep, query: Annotated[DistrictQuery, Query()]
-) -> Response:
-    """The city and the places within it that the sources name."""
-    page = service.list_districts(session=session, query=query)
-    return json_response(request, render_page(page, DistrictOut, query.fields))
-
-
-@router.get(
-    "/{district_id}",
-    operation_id="getDistrict",
-    summary="Get a district",
-    response_model=DistrictOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_district(
-    request: Request,
-    session: SessionDep,
-    district_id: Annotated[str, record_id_path("District id.", "changzhou")],
-) -> Response:
-    """One district with its citations."""
-    district = service.get_district(session=session, district_id=district_id)
-    if district is None:
-        raise not_found("district", district_id)
-    return json_response(request, render_record(district, DistrictOut))

@@ -1,26 +1,12 @@
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    RecordOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, RecordOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
 from app.services import figures as service
-
-router = APIRouter(prefix="/figures", tags=["figures"])
 
 
 class FigureOut(RecordOut):
@@ -84,35 +70,18 @@ class FigureQuery(ListQuery):
     fields: str | None = fields_param("id,value,unit,value_normalized,unit_normalized")
 
 
-@router.get(
-    "",
-    operation_id="listFigures",
-    summary="List figures",
-    response_model=PageOut[FigureOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/figures",
+        singular="figure",
+        plural="figures",
+        schema=FigureOut,
+        query=FigureQuery,
+        list_page=service.list_figures,
+        get_record=lambda session, record_id: service.get_figure(
+            session=session, figure_id=record_id
+        ),
+        id_example="catl-ly9-investment",
+        description="Every number the sources state, with units, normalized values and qualifiers.",
+    )
 )
-def list_figures(
-    request: Request, session: SessionDep, query: Annotated[FigureQuery, Query()]
-) -> Response:
-    """Every number the sources state, filterable by the record it describes and its kind."""
-    page = service.list_figures(session=session, query=query)
-    return json_response(request, render_page(page, FigureOut, query.fields))
-
-
-@router.get(
-    "/{figure_id}",
-    operation_id="getFigure",
-    summary="Get a figure",
-    response_model=FigureOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_figure(
-    request: Request,
-    session: SessionDep,
-    figure_id: Annotated[str, record_id_path("Figure id.", "catl-ly9-investment")],
-) -> Response:
-    """One figure with its citation."""
-    figure = service.get_figure(session=session, figure_id=figure_id)
-    if figure is None:
-        raise not_found("figure", figure_id)
-    return json_response(request, render_record(figure, FigureOut))

@@ -1,25 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, fields_param, one_of, sort_param
 from app.models.enums import OrganizationKind
 from app.services import organizations as service
-
-router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
 class OrganizationOut(NamedOut):
@@ -51,35 +36,18 @@ class OrganizationQuery(ListQuery):
     fields: str | None = fields_param("id,name,name_en")
 
 
-@router.get(
-    "",
-    operation_id="listOrganizations",
-    summary="List organizations",
-    response_model=PageOut[OrganizationOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/organizations",
+        singular="organization",
+        plural="organizations",
+        schema=OrganizationOut,
+        query=OrganizationQuery,
+        list_page=service.list_organizations,
+        get_record=lambda session, record_id: service.get_organization(
+            session=session, organization_id=record_id
+        ),
+        id_example="catl",
+        description="Companies, agencies and committees the sources name.",
+    )
 )
-def list_organizations(
-    request: Request, session: SessionDep, query: Annotated[OrganizationQuery, Query()]
-) -> Response:
-    """Companies, agencies and committees the sources name."""
-    page = service.list_organizations(session=session, query=query)
-    return json_response(request, render_page(page, OrganizationOut, query.fields))
-
-
-@router.get(
-    "/{organization_id}",
-    operation_id="getOrganization",
-    summary="Get an organization",
-    response_model=OrganizationOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_organization(
-    request: Request,
-    session: SessionDep,
-    organization_id: Annotated[str, record_id_path("Organization id.", "catl")],
-) -> Response:
-    """One organization with its citations."""
-    organization = service.get_organization(session=session, organization_id=organization_id)
-    if organization is None:
-        raise not_found("organization", organization_id)
-    return json_response(request, render_record(organization, OrganizationOut))

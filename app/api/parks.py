@@ -1,25 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.models.enums import ParkKind
 from app.services import parks as service
-
-router = APIRouter(prefix="/parks", tags=["parks"])
 
 
 class ParkOut(NamedOut):
@@ -60,35 +45,16 @@ class ParkQuery(ListQuery):
     fields: str | None = fields_param("id,name,kind")
 
 
-@router.get(
-    "",
-    operation_id="listParks",
-    summary="List parks",
-    response_model=PageOut[ParkOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/parks",
+        singular="park",
+        plural="parks",
+        schema=ParkOut,
+        query=ParkQuery,
+        list_page=service.list_parks,
+        get_record=lambda session, record_id: service.get_park(session=session, park_id=record_id),
+        id_example="songjianhu-optoelectronics-harbor",
+        description="Industrial parks, innovation communities and renewed sites.",
+    )
 )
-def list_parks(
-    request: Request, session: SessionDep, query: Annotated[ParkQuery, Query()]
-) -> Response:
-    """Industrial parks, innovation communities and renewed sites."""
-    page = service.list_parks(session=session, query=query)
-    return json_response(request, render_page(page, ParkOut, query.fields))
-
-
-@router.get(
-    "/{park_id}",
-    operation_id="getPark",
-    summary="Get a park",
-    response_model=ParkOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_park(
-    request: Request,
-    session: SessionDep,
-    park_id: Annotated[str, record_id_path("Park id.", "songjianhu-optoelectronics-harbor")],
-) -> Response:
-    """One park with its citations."""
-    park = service.get_park(session=session, park_id=park_id)
-    if park is None:
-        raise not_found("park", park_id)
-    return json_response(request, render_record(park, ParkOut))

@@ -1,26 +1,12 @@
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.models.enums import ProjectStatus, Qualifier
 from app.services import projects as service
-
-router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 class ProjectOut(NamedOut):
@@ -81,35 +67,18 @@ class ProjectQuery(ListQuery):
     fields: str | None = fields_param("id,name,investment_cny")
 
 
-@router.get(
-    "",
-    operation_id="listProjects",
-    summary="List projects",
-    response_model=PageOut[ProjectOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/projects",
+        singular="project",
+        plural="projects",
+        schema=ProjectOut,
+        query=ProjectQuery,
+        list_page=service.list_projects,
+        get_record=lambda session, record_id: service.get_project(
+            session=session, project_id=record_id
+        ),
+        id_example="catl-ly9",
+        description="Major investment projects.",
+    )
 )
-def list_projects(
-    request: Request, session: SessionDep, query: Annotated[ProjectQuery, Query()]
-) -> Response:
-    """Major investment projects, filtered, sorted and paged."""
-    page = service.list_projects(session=session, query=query)
-    return json_response(request, render_page(page, ProjectOut, query.fields))
-
-
-@router.get(
-    "/{project_id}",
-    operation_id="getProject",
-    summary="Get a project",
-    response_model=ProjectOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_project(
-    request: Request,
-    session: SessionDep,
-    project_id: Annotated[str, record_id_path("Project id.", "catl-ly9")],
-) -> Response:
-    """One project with its citations."""
-    project = service.get_project(session=session, project_id=project_id)
-    if project is None:
-        raise not_found("project", project_id)
-    return json_response(request, render_record(project, ProjectOut))

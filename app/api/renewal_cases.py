@@ -1,25 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.models.enums import Qualifier
 from app.services import renewal_cases as service
-
-router = APIRouter(prefix="/renewal-cases", tags=["renewal-cases"])
 
 
 class RenewalCaseOut(NamedOut):
@@ -74,37 +59,18 @@ class RenewalCaseQuery(ListQuery):
     fields: str | None = fields_param("id,name,approach")
 
 
-@router.get(
-    "",
-    operation_id="listRenewalCases",
-    summary="List renewal cases",
-    response_model=PageOut[RenewalCaseOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/renewal-cases",
+        singular="renewal case",
+        plural="renewal cases",
+        schema=RenewalCaseOut,
+        query=RenewalCaseQuery,
+        list_page=service.list_renewal_cases,
+        get_record=lambda session, record_id: service.get_renewal_case(
+            session=session, renewal_case_id=record_id
+        ),
+        id_example="hutang-sci-tech-park-renewal",
+        description="Old industrial sites and how they were renewed.",
+    )
 )
-def list_renewal_cases(
-    request: Request, session: SessionDep, query: Annotated[RenewalCaseQuery, Query()]
-) -> Response:
-    """Old industrial sites and how they were renewed."""
-    page = service.list_renewal_cases(session=session, query=query)
-    return json_response(request, render_page(page, RenewalCaseOut, query.fields))
-
-
-@router.get(
-    "/{renewal_case_id}",
-    operation_id="getRenewalCase",
-    summary="Get a renewal case",
-    response_model=RenewalCaseOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_renewal_case(
-    request: Request,
-    session: SessionDep,
-    renewal_case_id: Annotated[
-        str, record_id_path("Renewal case id.", "hutang-sci-tech-park-renewal")
-    ],
-) -> Response:
-    """One renewal case with its citations."""
-    case = service.get_renewal_case(session=session, renewal_case_id=renewal_case_id)
-    if case is None:
-        raise not_found("renewal case", renewal_case_id)
-    return json_response(request, render_record(case, RenewalCaseOut))

@@ -1,25 +1,11 @@
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    RecordOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, RecordOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.services import sources as service
-
-router = APIRouter(prefix="/sources", tags=["sources"])
 
 
 class SourceOut(RecordOut):
@@ -51,35 +37,18 @@ class SourceQuery(ListQuery):
     fields: str | None = fields_param("id,title,date")
 
 
-@router.get(
-    "",
-    operation_id="listSources",
-    summary="List sources",
-    response_model=PageOut[SourceOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/sources",
+        singular="source",
+        plural="sources",
+        schema=SourceOut,
+        query=SourceQuery,
+        list_page=service.list_sources,
+        get_record=lambda session, record_id: service.get_source(
+            session=session, source_id=record_id
+        ),
+        id_example="changzhou-city-work-conference-2025",
+        description="The documents the knowledge base cites.",
+    )
 )
-def list_sources(
-    request: Request, session: SessionDep, query: Annotated[SourceQuery, Query()]
-) -> Response:
-    """The documents the knowledge base cites."""
-    page = service.list_sources(session=session, query=query)
-    return json_response(request, render_page(page, SourceOut, query.fields))
-
-
-@router.get(
-    "/{source_id}",
-    operation_id="getSource",
-    summary="Get a source",
-    response_model=SourceOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_source(
-    request: Request,
-    session: SessionDep,
-    source_id: Annotated[str, record_id_path("Source id.", "changzhou-city-work-conference-2025")],
-) -> Response:
-    """One source."""
-    source = service.get_source(session=session, source_id=source_id)
-    if source is None:
-        raise not_found("source", source_id)
-    return json_response(request, render_record(source, SourceOut))

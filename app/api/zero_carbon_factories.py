@@ -1,25 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.responses import Response
 
-from app.api.common import (
-    CitationOut,
-    NamedOut,
-    citations_field,
-    not_found,
-    record_id_path,
-    render_record,
-)
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import json_response
-from app.listing import ListQuery, PageOut, bound, fields_param, one_of, render_page, sort_param
+from app.api.collection import Collection, collection_router
+from app.api.common import CitationOut, NamedOut, citations_field
+from app.listing import ListQuery, bound, fields_param, one_of, sort_param
 from app.models.enums import RecognitionStage, ZeroCarbonLevel
 from app.services import zero_carbon_factories as service
-
-router = APIRouter(prefix="/zero-carbon-factories", tags=["zero-carbon-factories"])
 
 
 class ZeroCarbonFactoryOut(NamedOut):
@@ -63,35 +48,18 @@ class ZeroCarbonFactoryQuery(ListQuery):
     fields: str | None = fields_param("id,name,level")
 
 
-@router.get(
-    "",
-    operation_id="listZeroCarbonFactories",
-    summary="List zero-carbon factories",
-    response_model=PageOut[ZeroCarbonFactoryOut],
-    responses=PROBLEM_RESPONSES,
+router = collection_router(
+    Collection(
+        path="/zero-carbon-factories",
+        singular="zero-carbon factory",
+        plural="zero-carbon factories",
+        schema=ZeroCarbonFactoryOut,
+        query=ZeroCarbonFactoryQuery,
+        list_page=service.list_zero_carbon_factories,
+        get_record=lambda session, record_id: service.get_zero_carbon_factory(
+            session=session, factory_id=record_id
+        ),
+        id_example="wanbang-digital-energy-2025",
+        description="Recognitions of factories as zero-carbon or near-zero-carbon.",
+    )
 )
-def list_zero_carbon_factories(
-    request: Request, session: SessionDep, query: Annotated[ZeroCarbonFactoryQuery, Query()]
-) -> Response:
-    """Recognitions of factories as zero-carbon or near-zero-carbon."""
-    page = service.list_zero_carbon_factories(session=session, query=query)
-    return json_response(request, render_page(page, ZeroCarbonFactoryOut, query.fields))
-
-
-@router.get(
-    "/{factory_id}",
-    operation_id="getZeroCarbonFactory",
-    summary="Get a zero-carbon factory",
-    response_model=ZeroCarbonFactoryOut,
-    responses=PROBLEM_RESPONSES,
-)
-def get_zero_carbon_factory(
-    request: Request,
-    session: SessionDep,
-    factory_id: Annotated[str, record_id_path("Recognition id.", "wanbang-digital-energy-2025")],
-) -> Response:
-    """One recognition with its citations."""
-    factory = service.get_zero_carbon_factory(session=session, factory_id=factory_id)
-    if factory is None:
-        raise not_found("zero-carbon factory", factory_id)
-    return json_response(request, render_record(factory, ZeroCarbonFactoryOut))
