@@ -6,6 +6,7 @@ from fastapi import Depends
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import app.changes  # noqa: F401  (keeps the search index and revision current on every flush)
 from app.config import get_settings
 
 

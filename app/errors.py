@@ -76,7 +76,9 @@ def _validation_problem(exc: RequestValidationError) -> AppError:
         else f"Invalid input: {err.msg}"
         for err in errors
     )
-    return AppError(422, detail, errors=errors)
+    # An unknown parameter is a malformed request rather than an invalid value.
+    unknown = any(err["type"] == "extra_forbidden" for err in exc.errors())
+    return AppError(400 if unknown else 422, detail, errors=errors)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,16 +1,21 @@
-"""The list machinery every collection declares against: filters, `q`, sort, keyset cursor,
-sparse fields. A collection states what it allows in a `ListSpec` and a `ListQuery` subclass;
-`paginate` does the rest the same way for all of them."""
+"""The list machinery every collection declares against.
+
+A collection states what it allows in a `ListSpec` (which fields filter, sort, group and
+aggregate) and documents its filters in a `FilterQuery` subclass; the functions here apply
+them the same way everywhere: filters and `q`, sort with nulls last and an `id` tie-break,
+signed keyset cursors, sparse fields, CSV rows, group counts and facets."""
 
 import base64
 import binascii
+import csv
 import datetime as dt
 import hashlib
 import hmac
+import io
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,15 +24,52 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import get_settings
 from app.errors import bad_parameter
-from app.text import fold
+from app.models.base import Cited
+from app.models.enums import SubjectType
+from app.search import matches
 
 T = TypeVar("T")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Q_MAX_LENGTH = 200
+NULL = "null"
+"""In an equality filter, matches records where the field is null."""
+CSV_BATCH = 500
+
+NullToken = Literal["null"]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""An integer that fits a 64-bit column; larger ones are refused, naming the parameter."""
 
 
-class ListQuery(BaseModel):
-    """Parameters every list takes; a collection subclasses it with its filters."""
+def refuse_control_characters(value: str | None) -> str | None:
+    if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class FilterQuery(BaseModel):
+    """`q` and the filters of one collection; subclassed per collection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        None,
+        max_length=Q_MAX_LENGTH,
+        description=(
+            "Text to find in the record's names, text fields and cited quotes: simplified and "
+            "traditional characters match alike, English case-insensitively, two-character "
+            "Chinese words included."
+        ),
+        examples=["光伏"],
+    )
+
+    @field_validator("q")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        return refuse_control_characters(value)
+
+
+class PageQuery(BaseModel):
+    """Paging, order, shape and format of a list."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -36,15 +78,12 @@ class ListQuery(BaseModel):
         None,
         max_length=1000,
         description="Opaque position from a previous page's `next_cursor`; omit for page one.",
-        examples=["eyJzIjoibmFtZSxpZCIsInYiOlsi...fQ"],
+        examples=["eyJzIjoibmFtZSxpZCIsInYiOltdfQ"],
     )
     sort: str | None = Field(
         None,
         max_length=300,
-        description=(
-            "Comma-separated sort keys, `-` for descending; nulls sort last; `id` always ends "
-            "the order. Default `name`."
-        ),
+        description="Comma-separated sort keys, `-` for descending; nulls sort last.",
         examples=["name"],
     )
     fields: str | None = Field(
@@ -53,87 +92,82 @@ class ListQuery(BaseModel):
         description="Comma-separated keys to return for each record (default: all).",
         examples=["id,name"],
     )
-    q: str | None = Field(
+    format: Literal["json", "csv"] | None = Field(
         None,
-        max_length=Q_MAX_LENGTH,
         description=(
-            "Text to find in the record's names: simplified and traditional characters match "
-            "alike, English case-insensitively."
+            "`csv` for CSV (UTF-8 with BOM), like `Accept: text/csv`. A CSV without `limit` "
+            "streams every matching row."
         ),
-        examples=["时代"],
+        examples=["csv"],
     )
 
-    @field_validator("q", "cursor", "sort", "fields")
+    @field_validator("cursor", "sort", "fields")
     @classmethod
     def _no_control_characters(cls, value: str | None) -> str | None:
-        if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise ValueError("must not contain control characters")
-        return value
+        return refuse_control_characters(value)
 
 
-def sort_param(example: str, sortable: Sequence[str]) -> Any:
-    """A `sort` field that documents the collection's sortable keys."""
-    return Field(
+class StatsQuery(BaseModel):
+    """How to group a collection's records for counts and aggregates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_by: str | None = Field(
         None,
         max_length=300,
-        description=(
-            "Comma-separated sort keys, `-` for descending; nulls sort last; `id` always ends "
-            f"the order. Sortable: {', '.join(f'`{name}`' for name in sortable)}."
-        ),
-        examples=[example],
+        description="Comma-separated fields to group by; omit for one group of everything.",
+        examples=["status"],
     )
 
 
-def fields_param(example: str) -> Any:
-    """A `fields` field with an example of the collection's keys."""
-    return Field(
-        None,
-        max_length=1000,
-        description="Comma-separated keys to return for each record (default: all).",
-        examples=[example],
-    )
-
-
-def one_of(description: str, example: str) -> Any:
-    """A repeatable equality filter: records matching any of the values."""
+def one_of(description: str, example: str, *, nullable: bool = False) -> Any:
+    """A repeatable equality filter: records matching any of the given values."""
+    null_note = " `null` matches records where it is not stated." if nullable else ""
     return Field(
         default_factory=list,
-        description=f"{description} Repeat the parameter to match any of several values.",
+        description=f"{description} Repeat to match any of several values.{null_note}",
         examples=[[example]],
     )
 
 
 def bound(description: str, example: float | int | str) -> Any:
     """An inclusive range bound on a number or a date."""
+    if isinstance(example, bool) or not isinstance(example, int | float):
+        return Field(None, description=description, examples=[example])
     if isinstance(example, int):
         return Field(None, ge=INT64_MIN, le=INT64_MAX, description=description, examples=[example])
-    return Field(None, description=description, examples=[example])
+    return Field(None, allow_inf_nan=False, description=description, examples=[example])
 
 
 Filter = Callable[[Any], ColumnElement[bool]]
 
 
-def equals(column: InstrumentedAttribute[Any]) -> Filter:
-    """Match records whose column equals any of the given values."""
-    return lambda values: column.in_(values)
-
-
-def at_least(column: InstrumentedAttribute[Any]) -> Filter:
-    return lambda value: column >= value
-
-
-def at_most(column: InstrumentedAttribute[Any]) -> Filter:
-    return lambda value: column <= value
-
-
 @dataclass(frozen=True)
 class ListSpec:
-    """What one collection allows: its filters, its sort keys and its searchable text."""
+    """What one collection allows, by public field name."""
 
-    sortable: Mapping[str, InstrumentedAttribute[Any]]
-    filters: Mapping[str, Filter]
-    search: InstrumentedAttribute[str] | None
+    model: type[Cited]
+    columns: Mapping[str, InstrumentedAttribute[Any]]
+    """Every field that can sort, filter or group, with its column."""
+    sortable: Sequence[str]
+    equality: Sequence[str]
+    """Repeatable equality filters; also what `group_by` and facets accept."""
+    ranges: Sequence[str] = ()
+    """Fields with inclusive `{field}_min` / `{field}_max` filters."""
+    numeric: Sequence[str] = ()
+    """Fields summed, averaged and bounded per group in stats."""
+    custom: Mapping[str, Filter] = field(default_factory=dict)
+    """Filters that are not a plain column test, by parameter name."""
     default_sort: str = "name"
+
+    @property
+    def subject(self) -> SubjectType:
+        return self.model.citation_subject
+
+    @property
+    def filter_names(self) -> set[str]:
+        bounds = {f"{name}_{end}" for name in self.ranges for end in ("min", "max")}
+        return {*self.equality, *bounds, *self.custom}
 
 
 @dataclass(frozen=True)
@@ -174,9 +208,9 @@ def parse_sort(sort: str | None, spec: ListSpec) -> list[SortKey]:
             raise bad_parameter("sort", f"unknown sort key {name!r}; sortable: {allowed}")
         if any(key.name == name for key in keys):
             raise bad_parameter("sort", f"sort key {name!r} is given twice")
-        keys.append(SortKey(name, spec.sortable[name], descending))
-    if keys[-1].name != "id" and not any(key.name == "id" for key in keys):
-        keys.append(SortKey("id", spec.sortable["id"], False))
+        keys.append(SortKey(name, spec.columns[name], descending))
+    if not any(key.name == "id" for key in keys):
+        keys.append(SortKey("id", spec.columns["id"], False))
     return keys
 
 
@@ -200,10 +234,10 @@ def _same(key: SortKey, value: Any) -> ColumnElement[bool]:
 
 def _keyset(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows after the one whose sort values are `values`, in the order of `keys`."""
-    clauses = []
-    for index, key in enumerate(keys):
-        equal_prefix = [_same(keys[i], values[i]) for i in range(index)]
-        clauses.append(and_(*equal_prefix, _after(key, values[index])))
+    clauses = [
+        and_(*(_same(keys[i], values[i]) for i in range(index)), _after(key, values[index]))
+        for index, key in enumerate(keys)
+    ]
     return or_(*clauses) if clauses else true()
 
 
@@ -212,89 +246,119 @@ def _sign(payload: bytes) -> bytes:
     return hmac.new(secret, payload, hashlib.sha256).digest()[:12]
 
 
-def _encode_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+def _sort_signature(keys: Sequence[SortKey]) -> str:
+    return ",".join(("-" if key.descending else "") + key.name for key in keys)
+
+
+def seal(payload: dict[str, Any]) -> str:
+    """An opaque, signed token carrying `payload`."""
+    data = orjson.dumps(payload)
+    return base64.urlsafe_b64encode(data + _sign(data)).decode().rstrip("=")
+
+
+def unseal(token: str, parameter: str) -> dict[str, Any]:
+    """The payload of a token this server sealed; a 400 naming `parameter` for any other."""
+    invalid = bad_parameter(
+        parameter, f"not a {parameter} this server issued; use `next_cursor` from a previous page"
+    )
+    try:
+        blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    data, signature = blob[:-12], blob[-12:]
+    if len(blob) <= 12 or not hmac.compare_digest(signature, _sign(data)):
+        raise invalid
+    payload = orjson.loads(data)
+    if not isinstance(payload, dict):
+        raise invalid
+    return payload
+
+
+def encode_cursor(keys: Sequence[SortKey], row: Any) -> str:
+    """A cursor pointing just after `row` in the order of `keys`."""
+    values = [getattr(row, key.column.key) for key in keys]
+    return seal(
+        {
+            "s": _sort_signature(keys),
+            "v": [v.isoformat() if isinstance(v, dt.date) else v for v in values],
+        }
+    )
 
 
 def _decode_value(key: SortKey, value: Any) -> Any:
     if value is None:
         return None
     python_type = key.column.type.python_type
-    if python_type is dt.date and isinstance(value, str):
+    if python_type is dt.date:
         return dt.date.fromisoformat(value)
     if python_type is float and isinstance(value, int):
         return float(value)
     if python_type in (str, float, int) and not isinstance(value, python_type):
-        raise ValueError(f"{key.name} is not a {python_type.__name__}")
+        raise TypeError(f"{key.name} is not a {python_type.__name__}")
     return value
-
-
-def encode_cursor(keys: Sequence[SortKey], row: Any) -> str:
-    """An opaque, signed cursor pointing just after `row`."""
-    payload = orjson.dumps(
-        {
-            "s": ",".join(("-" if key.descending else "") + key.name for key in keys),
-            "v": [_encode_value(getattr(row, key.column.key)) for key in keys],
-        }
-    )
-    return base64.urlsafe_b64encode(payload + _sign(payload)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     """The sort values a cursor points after; a 400 for one this server did not issue."""
-    invalid = bad_parameter(
-        "cursor", "not a cursor this server issued; use `next_cursor` from a previous page"
-    )
-    try:
-        blob = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError):
-        raise invalid from None
-    payload, signature = blob[:-12], blob[-12:]
-    if len(blob) <= 12 or not hmac.compare_digest(signature, _sign(payload)):
-        raise invalid
-    data = orjson.loads(payload)
-    sort = ",".join(("-" if key.descending else "") + key.name for key in keys)
-    if data.get("s") != sort:
+    data = unseal(cursor, "cursor")
+    if data.get("s") != _sort_signature(keys):
         raise bad_parameter(
-            "cursor", f"this cursor was issued for sort={data.get('s')!r}, not sort={sort!r}"
+            "cursor",
+            f"this cursor was issued for sort={data.get('s')!r}, "
+            f"not sort={_sort_signature(keys)!r}",
         )
     try:
         return [_decode_value(key, value) for key, value in zip(keys, data["v"], strict=True)]
-    except (ValueError, TypeError):
-        raise invalid from None
+    except (KeyError, ValueError, TypeError):
+        raise bad_parameter("cursor", "not a cursor this server issued") from None
 
 
-def apply_filters(statement: Select[Any], spec: ListSpec, query: ListQuery) -> Select[Any]:
-    """Add the query's filters and `q` to a statement."""
+def _equals(column: InstrumentedAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    stated = [value for value in values if value != NULL]
+    clause: ColumnElement[bool] = column.in_(stated) if stated else false()
+    return or_(clause, column.is_(None)) if NULL in values else clause
+
+
+def apply_filters(statement: Select[Any], spec: ListSpec, query: BaseModel) -> Select[Any]:
+    """Add a query's filters and `q` to a statement."""
     values = query.model_dump()
-    for name, value in values.items():
-        if name.endswith("_min") and values.get(name.removesuffix("_min") + "_max") is not None:
-            upper = values[name.removesuffix("_min") + "_max"]
-            if value is not None and value > upper:
-                raise bad_parameter(
-                    name, f"{name}={value} is greater than {name.removesuffix('_min')}_max={upper}"
-                )
-    for name, make_clause in spec.filters.items():
-        value = values.get(name)
-        if value is not None and value != []:
-            statement = statement.where(make_clause(value))
-    if query.q is not None and query.q.strip():
-        if spec.search is None:
-            raise bad_parameter("q", "this collection has no text to search")
-        statement = statement.where(spec.search.contains(fold(query.q.strip()), autoescape=True))
+    for name in spec.ranges:
+        low, high = values.get(f"{name}_min"), values.get(f"{name}_max")
+        if low is not None and high is not None and low > high:
+            raise bad_parameter(
+                f"{name}_min", f"{name}_min={low} is greater than {name}_max={high}"
+            )
+        if low is not None:
+            statement = statement.where(spec.columns[name] >= low)
+        if high is not None:
+            statement = statement.where(spec.columns[name] <= high)
+    for name in spec.equality:
+        if values.get(name):
+            statement = statement.where(_equals(spec.columns[name], values[name]))
+    for name, make_clause in spec.custom.items():
+        if values.get(name):
+            statement = statement.where(make_clause(values[name]))
+    q = values.get("q")
+    if q is not None and q.strip():
+        statement = statement.where(matches(spec.subject, spec.model.id, spec.model.search_text, q))
     return statement
 
 
+def _ordered(statement: Select[Any], spec: ListSpec, query: PageQuery) -> Select[Any]:
+    keys = parse_sort(query.sort, spec)
+    if query.cursor is not None:
+        statement = statement.where(_keyset(keys, decode_cursor(query.cursor, keys)))
+    return statement.order_by(*_order_by(keys))
+
+
 def paginate(
-    *, session: Session, statement: Select[Any], spec: ListSpec, query: ListQuery
+    *, session: Session, statement: Select[Any], spec: ListSpec, query: PageQuery
 ) -> Page[Any]:
     """Run a filtered, sorted, keyset-paginated list query and count its total."""
     keys = parse_sort(query.sort, spec)
-    statement = apply_filters(statement, spec, query)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    if query.cursor is not None:
-        statement = statement.where(_keyset(keys, decode_cursor(query.cursor, keys)))
-    rows = session.scalars(statement.order_by(*_order_by(keys)).limit(query.limit + 1)).all()
+    filtered = apply_filters(statement, spec, query)
+    total = session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery()))
+    rows = session.scalars(_ordered(filtered, spec, query).limit(query.limit + 1)).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -302,19 +366,31 @@ def paginate(
     return Page(rows=rows, total=total or 0, limit=query.limit, next_cursor=next_cursor)
 
 
-def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str] | None:
-    """Validate `fields` against a record's keys; None means every key."""
+def stream(
+    *, session: Session, statement: Select[Any], spec: ListSpec, query: PageQuery
+) -> Iterator[Any]:
+    """Every matching row in order, fetched in batches; `limit` applies only when given.
+
+    Parameters are checked here, before the caller starts a response."""
+    ordered = _ordered(apply_filters(statement, spec, query), spec, query)
+    if "limit" in query.model_fields_set:
+        ordered = ordered.limit(query.limit)
+    return iter(session.scalars(ordered.execution_options(yield_per=CSV_BATCH)))
+
+
+def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str]:
+    """Validate `fields` against a record's keys."""
     if fields is None:
-        return None
+        return list(allowed)
     names = [name.strip() for name in fields.split(",") if name.strip()]
     unknown = [name for name in names if name not in allowed]
-    if unknown or not names:
+    if unknown:
         raise bad_parameter(
             "fields",
-            f"unknown field(s) {', '.join(map(repr, unknown))}; fields: {', '.join(allowed)}"
-            if unknown
-            else "name at least one field",
+            f"unknown field(s) {', '.join(map(repr, unknown))}; fields: {', '.join(allowed)}",
         )
+    if not names:
+        raise bad_parameter("fields", "name at least one field")
     return names
 
 
@@ -322,7 +398,7 @@ def render_page(page: Page[Any], schema: type[BaseModel], fields: str | None) ->
     """The JSON body of a page: each row through its read schema, trimmed to `fields`."""
     chosen = select_fields(fields, list(schema.model_fields))
     items = [schema.model_validate(row).model_dump(mode="json") for row in page.rows]
-    if chosen is not None:
+    if fields is not None:
         items = [{name: item[name] for name in chosen} for item in items]
     return {
         "items": items,
@@ -330,3 +406,99 @@ def render_page(page: Page[Any], schema: type[BaseModel], fields: str | None) ->
         "limit": page.limit,
         "next_cursor": page.next_cursor,
     }
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "|".join(value)
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def render_csv(rows: Iterator[Any], schema: type[BaseModel], fields: list[str]) -> Iterator[str]:
+    """CSV text, a batch of rows at a time: a BOM, a header, then one line per record."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(fields)
+    for count, row in enumerate(rows, start=1):
+        item = schema.model_validate(row).model_dump(mode="json")
+        writer.writerow([_csv_cell(item[name]) for name in fields])
+        if count % CSV_BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def group_fields(group_by: str | None, spec: ListSpec) -> list[str]:
+    """Validate `group_by` against the collection's equality fields."""
+    if group_by is None:
+        return []
+    names = [name.strip() for name in group_by.split(",") if name.strip()]
+    for name in names:
+        if name not in spec.equality or name in spec.custom:
+            allowed = ", ".join(spec.equality)
+            raise bad_parameter("group_by", f"cannot group by {name!r}; groupable: {allowed}")
+    if len(set(names)) != len(names):
+        raise bad_parameter("group_by", "a field is given twice")
+    return names
+
+
+def _number(value: Any) -> Any:
+    """Database aggregates as JSON numbers (PostgreSQL returns Decimal for sums and means)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return float(value)
+
+
+def aggregate(
+    *, session: Session, spec: ListSpec, query: BaseModel, group_by: list[str]
+) -> dict[str, Any]:
+    """Count and aggregate the filtered records per group."""
+    group_columns = [spec.columns[name].label(name) for name in group_by]
+    measures = []
+    for name in spec.numeric:
+        column = spec.columns[name]
+        measures += [
+            func.sum(column).label(f"{name}_sum"),
+            func.min(column).label(f"{name}_min"),
+            func.max(column).label(f"{name}_max"),
+            func.avg(column).label(f"{name}_avg"),
+        ]
+    statement: Select[Any] = select(
+        *group_columns, func.count().label("count"), *measures
+    ).select_from(spec.model)
+    statement = apply_filters(statement, spec, query)
+    if group_columns:
+        statement = statement.group_by(*group_columns).order_by(
+            func.count().desc(), *(column.asc().nulls_last() for column in group_columns)
+        )
+    groups = []
+    for row in session.execute(statement).mappings():
+        groups.append(
+            {key: (value if key in group_by else _number(value)) for key, value in row.items()}
+        )
+    total = sum(group["count"] for group in groups)
+    return {"group_by": group_by, "groups": groups, "total": total}
+
+
+def facets(*, session: Session, spec: ListSpec, query: BaseModel) -> dict[str, Any]:
+    """For each equality field, how many filtered records have each value."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    total = 0
+    for name in spec.equality:
+        column = spec.columns[name]
+        statement = apply_filters(
+            select(column.label("value"), func.count().label("count")).select_from(spec.model),
+            spec,
+            query,
+        ).group_by(column)
+        counts = [dict(row) for row in session.execute(statement).mappings()]
+        counts.sort(key=lambda row: (-row["count"], row["value"] is None, str(row["value"])))
+        result[name] = counts
+        total = sum(row["count"] for row in counts)
+    return {"facets": result, "total": total}

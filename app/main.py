@@ -1,5 +1,6 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
 from app import landing
@@ -10,6 +11,7 @@ from app.api import (
     parks,
     projects,
     renewal_cases,
+    search,
     sources,
     zero_carbon_factories,
 )
@@ -35,6 +37,7 @@ def create_app() -> FastAPI:
         ),
     )
     install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,
@@ -52,6 +55,7 @@ def create_app() -> FastAPI:
         districts,
         figures,
         sources,
+        search,
     ):
         api.include_router(module.router)
     app.include_router(api)

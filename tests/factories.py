@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus, SubjectType
+from app.text import to_traditional
 
 COLLECTIONS = (
     "projects",
@@ -35,7 +36,7 @@ def make_project(
     project = Project(
         id=project_id,
         name=name,
-        name_zh_hant=name,
+        name_zh_hant=to_traditional(name),
         investment_cny=investment_cny,
         status=status,
         district_id=district_id,

@@ -2,7 +2,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, fields_param, one_of, sort_param
+from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import DistrictKind
 from app.services import districts as service
 
@@ -19,25 +19,24 @@ class DistrictOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class DistrictQuery(ListQuery):
-    kind: list[DistrictKind] = one_of("Administrative kind.", "city")
-    parent_id: list[str] = one_of("Enclosing district id.", "changzhou")
-    sort: str | None = sort_param("name", list(service.DISTRICT_LIST.sortable))
-    fields: str | None = fields_param("id,name,parent_id")
+class DistrictFilters(FilterQuery):
+    kind: list[DistrictKind | NullToken] = one_of("Administrative kind.", "city", nullable=True)
+    parent_id: list[str] = one_of("Enclosing district id.", "changzhou", nullable=True)
 
 
-router = collection_router(
-    Collection(
-        path="/districts",
-        singular="district",
-        plural="districts",
-        schema=DistrictOut,
-        query=DistrictQuery,
-        list_page=service.list_districts,
-        get_record=lambda session, record_id: service.get_district(
-            session=session, district_id=record_id
-        ),
-        id_example="changzhou",
-        description="The city and the places in and around it that the sources name.",
-    )
+COLLECTION = Collection(
+    path="/districts",
+    singular="district",
+    plural="districts",
+    schema=DistrictOut,
+    filters=DistrictFilters,
+    spec=service.DISTRICT_LIST,
+    rows=service.district_rows,
+    get_record=lambda session, record_id: service.get_district(
+        session=session, district_id=record_id
+    ),
+    sort_example="name",
+    id_example="changzhou",
+    description="The city and the places in and around it that the sources name.",
 )
+router = collection_router(COLLECTION)

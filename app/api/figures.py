@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, RecordOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, bound, one_of
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
 from app.services import figures as service
 
@@ -55,7 +55,7 @@ class FigureOut(RecordOut):
     citations: list[CitationOut] = citations_field()
 
 
-class FigureQuery(ListQuery):
+class FigureFilters(FilterQuery):
     subject_type: list[SubjectType] = one_of("Kind of record described.", "park")
     subject_id: list[str] = one_of("Id of the record described.", "catl-ly9")
     metric: list[str] = one_of("What is measured.", "investment_cny")
@@ -66,22 +66,19 @@ class FigureQuery(ListQuery):
     value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
     period_start_min: dt.date | None = bound("Earliest period start.", "2025-01-01")
     period_start_max: dt.date | None = bound("Latest period start.", "2030-12-31")
-    sort: str | None = sort_param("-value_normalized", list(service.FIGURE_LIST.sortable))
-    fields: str | None = fields_param("id,value,unit,value_normalized,unit_normalized")
 
 
-router = collection_router(
-    Collection(
-        path="/figures",
-        singular="figure",
-        plural="figures",
-        schema=FigureOut,
-        query=FigureQuery,
-        list_page=service.list_figures,
-        get_record=lambda session, record_id: service.get_figure(
-            session=session, figure_id=record_id
-        ),
-        id_example="catl-ly9-investment",
-        description="Every number the sources state, with units, normalized values and qualifiers.",
-    )
+COLLECTION = Collection(
+    path="/figures",
+    singular="figure",
+    plural="figures",
+    schema=FigureOut,
+    filters=FigureFilters,
+    spec=service.FIGURE_LIST,
+    rows=service.figure_rows,
+    get_record=lambda session, record_id: service.get_figure(session=session, figure_id=record_id),
+    sort_example="-value_normalized",
+    id_example="catl-ly9-investment",
+    description="Every number the sources state, with units, normalized values and qualifiers.",
 )
+router = collection_router(COLLECTION)

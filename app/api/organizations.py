@@ -2,7 +2,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, fields_param, one_of, sort_param
+from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import OrganizationKind
 from app.services import organizations as service
 
@@ -27,27 +27,28 @@ class OrganizationOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class OrganizationQuery(ListQuery):
-    kind: list[OrganizationKind] = one_of("Kind of organization.", "company")
-    parent_id: list[str] = one_of("Parent organization id.", "catl")
-    district_id: list[str] = one_of("District id.", "changzhou")
-    park_id: list[str] = one_of("Park id.", "xinyu-canal-bay")
-    sort: str | None = sort_param("name", list(service.ORGANIZATION_LIST.sortable))
-    fields: str | None = fields_param("id,name,name_en")
-
-
-router = collection_router(
-    Collection(
-        path="/organizations",
-        singular="organization",
-        plural="organizations",
-        schema=OrganizationOut,
-        query=OrganizationQuery,
-        list_page=service.list_organizations,
-        get_record=lambda session, record_id: service.get_organization(
-            session=session, organization_id=record_id
-        ),
-        id_example="catl",
-        description="Companies, agencies and committees the sources name.",
+class OrganizationFilters(FilterQuery):
+    kind: list[OrganizationKind | NullToken] = one_of(
+        "Kind of organization.", "company", nullable=True
     )
+    parent_id: list[str] = one_of("Parent organization id.", "catl", nullable=True)
+    district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
+    park_id: list[str] = one_of("Park id.", "xinyu-canal-bay", nullable=True)
+
+
+COLLECTION = Collection(
+    path="/organizations",
+    singular="organization",
+    plural="organizations",
+    schema=OrganizationOut,
+    filters=OrganizationFilters,
+    spec=service.ORGANIZATION_LIST,
+    rows=service.organization_rows,
+    get_record=lambda session, record_id: service.get_organization(
+        session=session, organization_id=record_id
+    ),
+    sort_example="name",
+    id_example="catl",
+    description="Companies, agencies and committees the sources name.",
 )
+router = collection_router(COLLECTION)

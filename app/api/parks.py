@@ -2,7 +2,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, NullToken, bound, one_of
 from app.models.enums import ParkKind
 from app.services import parks as service
 
@@ -35,26 +35,27 @@ class ParkOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class ParkQuery(ListQuery):
-    kind: list[ParkKind] = one_of("Kind of park.", "industrial_park")
-    district_id: list[str] = one_of("District id.", "changzhou-edz")
-    parent_id: list[str] = one_of("The enclosing park's id.", "west-taihu-ai-community")
+class ParkFilters(FilterQuery):
+    kind: list[ParkKind | NullToken] = one_of("Kind of park.", "industrial_park", nullable=True)
+    district_id: list[str] = one_of("District id.", "changzhou-edz", nullable=True)
+    parent_id: list[str] = one_of(
+        "The enclosing park's id.", "west-taihu-ai-community", nullable=True
+    )
     pv_installed_capacity_kw_min: float | None = bound("Least PV capacity, kW.", 1000.0)
     pv_installed_capacity_kw_max: float | None = bound("Most PV capacity, kW.", 10000.0)
-    sort: str | None = sort_param("-pv_installed_capacity_kw", list(service.PARK_LIST.sortable))
-    fields: str | None = fields_param("id,name,kind")
 
 
-router = collection_router(
-    Collection(
-        path="/parks",
-        singular="park",
-        plural="parks",
-        schema=ParkOut,
-        query=ParkQuery,
-        list_page=service.list_parks,
-        get_record=lambda session, record_id: service.get_park(session=session, park_id=record_id),
-        id_example="songjianhu-optoelectronics-harbor",
-        description="Industrial parks, innovation communities and renewed sites.",
-    )
+COLLECTION = Collection(
+    path="/parks",
+    singular="park",
+    plural="parks",
+    schema=ParkOut,
+    filters=ParkFilters,
+    spec=service.PARK_LIST,
+    rows=service.park_rows,
+    get_record=lambda session, record_id: service.get_park(session=session, park_id=record_id),
+    sort_example="-pv_installed_capacity_kw",
+    id_example="songjianhu-optoelectronics-harbor",
+    description="Industrial parks, innovation communities and renewed sites.",
 )
+router = collection_router(COLLECTION)

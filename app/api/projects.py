@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import ProjectStatus, Qualifier
 from app.services import projects as service
 
@@ -52,10 +52,11 @@ class ProjectOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class ProjectQuery(ListQuery):
-    status: list[ProjectStatus] = one_of("Project status.", "signed")
-    district_id: list[str] = one_of("District id.", "changzhou")
-    sector: list[str] = one_of("Sector, as the source names it.", "新能源")
+class ProjectFilters(FilterQuery):
+    status: list[ProjectStatus | NullToken] = one_of("Project status.", "signed", nullable=True)
+    district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
+    sector: list[str] = one_of("Sector, as the source names it.", "新能源", nullable=True)
+    status_year: list[Int64 | NullToken] = one_of("Status year.", "2025", nullable=True)
     organization_id: list[str] = one_of("An organization behind the project.", "jiangsu-catl")
     investment_cny_min: int | None = bound("Least investment, yuan (inclusive).", 5000000000)
     investment_cny_max: int | None = bound("Most investment, yuan (inclusive).", 20000000000)
@@ -63,22 +64,21 @@ class ProjectQuery(ListQuery):
     status_date_max: dt.date | None = bound("Latest status date (inclusive).", "2025-12-31")
     status_year_min: int | None = bound("Earliest status year (inclusive).", 2025)
     status_year_max: int | None = bound("Latest status year (inclusive).", 2025)
-    sort: str | None = sort_param("-investment_cny,name", list(service.PROJECT_LIST.sortable))
-    fields: str | None = fields_param("id,name,investment_cny")
 
 
-router = collection_router(
-    Collection(
-        path="/projects",
-        singular="project",
-        plural="projects",
-        schema=ProjectOut,
-        query=ProjectQuery,
-        list_page=service.list_projects,
-        get_record=lambda session, record_id: service.get_project(
-            session=session, project_id=record_id
-        ),
-        id_example="catl-ly9",
-        description="Major investment projects.",
-    )
+COLLECTION = Collection(
+    path="/projects",
+    singular="project",
+    plural="projects",
+    schema=ProjectOut,
+    filters=ProjectFilters,
+    spec=service.PROJECT_LIST,
+    rows=service.project_rows,
+    get_record=lambda session, record_id: service.get_project(
+        session=session, project_id=record_id
+    ),
+    sort_example="-investment_cny,name",
+    id_example="catl-ly9",
+    description="Major investment projects.",
 )
+router = collection_router(COLLECTION)

@@ -2,7 +2,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, bound, one_of
 from app.models.enums import Qualifier
 from app.services import renewal_cases as service
 
@@ -46,31 +46,34 @@ class RenewalCaseOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class RenewalCaseQuery(ListQuery):
-    park_id: list[str] = one_of("Renewed site's park id.", "hutang-sci-tech-park")
-    district_id: list[str] = one_of("District id.", "changzhou")
-    former_occupant_id: list[str] = one_of("Former occupant's organization id.", "xinyu-group")
-    approach: list[str] = one_of("Renewal approach, as the source names it.", "工业转科研")
+class RenewalCaseFilters(FilterQuery):
+    park_id: list[str] = one_of("Renewed site's park id.", "hutang-sci-tech-park", nullable=True)
+    district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
+    former_occupant_id: list[str] = one_of(
+        "Former occupant's organization id.", "xinyu-group", nullable=True
+    )
+    approach: list[str] = one_of(
+        "Renewal approach, as the source names it.", "工业转科研", nullable=True
+    )
     floor_area_m2_min: float | None = bound("Least floor area, m².", 10000.0)
     floor_area_m2_max: float | None = bound("Most floor area, m².", 50000.0)
     plot_ratio_after_min: float | None = bound("Least plot ratio after renewal.", 2.0)
     plot_ratio_after_max: float | None = bound("Most plot ratio after renewal.", 3.0)
-    sort: str | None = sort_param("-plot_ratio_after", list(service.RENEWAL_CASE_LIST.sortable))
-    fields: str | None = fields_param("id,name,approach")
 
 
-router = collection_router(
-    Collection(
-        path="/renewal-cases",
-        singular="renewal case",
-        plural="renewal cases",
-        schema=RenewalCaseOut,
-        query=RenewalCaseQuery,
-        list_page=service.list_renewal_cases,
-        get_record=lambda session, record_id: service.get_renewal_case(
-            session=session, renewal_case_id=record_id
-        ),
-        id_example="hutang-sci-tech-park-renewal",
-        description="Old industrial sites and how they were renewed.",
-    )
+COLLECTION = Collection(
+    path="/renewal-cases",
+    singular="renewal case",
+    plural="renewal cases",
+    schema=RenewalCaseOut,
+    filters=RenewalCaseFilters,
+    spec=service.RENEWAL_CASE_LIST,
+    rows=service.renewal_case_rows,
+    get_record=lambda session, record_id: service.get_renewal_case(
+        session=session, renewal_case_id=record_id
+    ),
+    sort_example="-plot_ratio_after",
+    id_example="hutang-sci-tech-park-renewal",
+    description="Old industrial sites and how they were renewed.",
 )
+router = collection_router(COLLECTION)

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, RecordOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, bound, one_of
 from app.services import sources as service
 
 
@@ -29,26 +29,23 @@ class SourceOut(RecordOut):
     citations: list[CitationOut] = citations_field()
 
 
-class SourceQuery(ListQuery):
+class SourceFilters(FilterQuery):
     language: list[str] = one_of("Language tag.", "zh-Hans")
     date_min: dt.date | None = bound("Earliest date (inclusive).", "2025-01-01")
     date_max: dt.date | None = bound("Latest date (inclusive).", "2025-12-31")
-    sort: str | None = sort_param("-date", list(service.SOURCE_LIST.sortable))
-    fields: str | None = fields_param("id,title,date")
 
 
-router = collection_router(
-    Collection(
-        path="/sources",
-        singular="source",
-        plural="sources",
-        schema=SourceOut,
-        query=SourceQuery,
-        list_page=service.list_sources,
-        get_record=lambda session, record_id: service.get_source(
-            session=session, source_id=record_id
-        ),
-        id_example="changzhou-city-work-conference-2025",
-        description="The documents the knowledge base cites.",
-    )
+COLLECTION = Collection(
+    path="/sources",
+    singular="source",
+    plural="sources",
+    schema=SourceOut,
+    filters=SourceFilters,
+    spec=service.SOURCE_LIST,
+    rows=service.source_rows,
+    get_record=lambda session, record_id: service.get_source(session=session, source_id=record_id),
+    sort_example="-date",
+    id_example="changzhou-city-work-conference-2025",
+    description="The documents the knowledge base cites.",
 )
+router = collection_router(COLLECTION)

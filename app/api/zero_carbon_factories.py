@@ -2,7 +2,7 @@ from pydantic import Field
 
 from app.api.collection import Collection, collection_router
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import ListQuery, bound, fields_param, one_of, sort_param
+from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import RecognitionStage, ZeroCarbonLevel
 from app.services import zero_carbon_factories as service
 
@@ -35,31 +35,32 @@ class ZeroCarbonFactoryOut(NamedOut):
     citations: list[CitationOut] = citations_field()
 
 
-class ZeroCarbonFactoryQuery(ListQuery):
+class ZeroCarbonFactoryFilters(FilterQuery):
     level: list[ZeroCarbonLevel] = one_of("Recognition level.", "near_zero_carbon")
-    stage: list[RecognitionStage] = one_of("Recognition stage.", "shortlisted")
+    stage: list[RecognitionStage | NullToken] = one_of(
+        "Recognition stage.", "shortlisted", nullable=True
+    )
     organization_id: list[str] = one_of("Recognized organization id.", "wanbang-digital-energy")
-    issuer_id: list[str] = one_of("Issuer's organization id.", "jiangsu-miit")
-    district_id: list[str] = one_of("District id.", "changzhou")
-    year: list[int] = one_of("List year.", "2025")
+    issuer_id: list[str] = one_of("Issuer's organization id.", "jiangsu-miit", nullable=True)
+    district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
+    year: list[Int64 | NullToken] = one_of("List year.", "2025", nullable=True)
     year_min: int | None = bound("Earliest list year (inclusive).", 2024)
     year_max: int | None = bound("Latest list year (inclusive).", 2025)
-    sort: str | None = sort_param("level,name", list(service.ZERO_CARBON_FACTORY_LIST.sortable))
-    fields: str | None = fields_param("id,name,level")
 
 
-router = collection_router(
-    Collection(
-        path="/zero-carbon-factories",
-        singular="zero-carbon factory",
-        plural="zero-carbon factories",
-        schema=ZeroCarbonFactoryOut,
-        query=ZeroCarbonFactoryQuery,
-        list_page=service.list_zero_carbon_factories,
-        get_record=lambda session, record_id: service.get_zero_carbon_factory(
-            session=session, factory_id=record_id
-        ),
-        id_example="wanbang-digital-energy-2025",
-        description="Recognitions of factories as zero-carbon or near-zero-carbon.",
-    )
+COLLECTION = Collection(
+    path="/zero-carbon-factories",
+    singular="zero-carbon factory",
+    plural="zero-carbon factories",
+    schema=ZeroCarbonFactoryOut,
+    filters=ZeroCarbonFactoryFilters,
+    spec=service.ZERO_CARBON_FACTORY_LIST,
+    rows=service.zero_carbon_factory_rows,
+    get_record=lambda session, record_id: service.get_zero_carbon_factory(
+        session=session, factory_id=record_id
+    ),
+    sort_example="level,name",
+    id_example="wanbang-digital-energy-2025",
+    description="Recognitions of factories as zero-carbon or near-zero-carbon.",
 )
+router = collection_router(COLLECTION)

@@ -8,6 +8,8 @@ from app.models.organization import Organization
 from app.models.park import Park
 from app.models.project import Project, project_organizations
 from app.models.renewal_case import RenewalCase
+from app.models.revision import Revision
+from app.models.search_gram import SearchGram
 from app.models.source import Source
 from app.models.zero_carbon_factory import ZeroCarbonFactory
 
@@ -20,6 +22,8 @@ __all__ = [
     "Park",
     "Project",
     "RenewalCase",
+    "Revision",
+    "SearchGram",
     "Source",
     "ZeroCarbonFactory",
     "project_organizations",

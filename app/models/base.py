@@ -1,10 +1,9 @@
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import MetaData, String, event
+from sqlalchemy import MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.models.enums import SubjectType
-from app.text import search_text
 
 if TYPE_CHECKING:
     from app.models.citation import Citation
@@ -30,6 +29,8 @@ class Cited:
     citation_subject: ClassVar[SubjectType]
 
     id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+    search_text: Mapped[str] = mapped_column(String(4000), default="")
+    """The record's text folded for search (simplified script, lower case); see app/search.py."""
 
     @declared_attr
     def citations(cls) -> Mapped[list["Citation"]]:
@@ -46,16 +47,8 @@ class Cited:
 
 
 class NamedRecord(Cited):
-    """A cited record with names in three scripts, found by `q`."""
+    """A cited record with names in three scripts."""
 
     name: Mapped[str] = mapped_column(String(200))
     name_zh_hant: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
-    search_text: Mapped[str] = mapped_column(String(1000), default="")
-    """Names folded for search: simplified script, lower case."""
-
-
-@event.listens_for(NamedRecord, "before_insert", propagate=True)
-@event.listens_for(NamedRecord, "before_update", propagate=True)
-def _refresh_search_text(_mapper: Any, _connection: Any, record: NamedRecord) -> None:
-    record.search_text = search_text(record.name, record.name_zh_hant, record.name_en)

@@ -1,12 +1,10 @@
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Float, Index, String, event
+from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import SLUG_LENGTH, Base, Cited
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType, enum_column
-from app.text import search_text
 
 
 class Figure(Cited, Base):
@@ -32,10 +30,3 @@ class Figure(Cited, Base):
     period: Mapped[str | None] = mapped_column(String(40))
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
-    search_text: Mapped[str] = mapped_column(String(1000), default="")
-
-
-@event.listens_for(Figure, "before_insert")
-@event.listens_for(Figure, "before_update")
-def _refresh_search_text(_mapper: Any, _connection: Any, figure: Figure) -> None:
-    figure.search_text = search_text(figure.label, figure.metric, figure.value_stated, figure.unit)

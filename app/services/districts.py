@@ -1,19 +1,27 @@
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.listing import ListQuery, ListSpec, Page, equals, paginate
+from app.listing import ListSpec
 from app.models import District
 
 DISTRICT_LIST = ListSpec(
-    sortable={"name": District.name, "kind": District.kind, "id": District.id},
-    filters={"kind": equals(District.kind), "parent_id": equals(District.parent_id)},
-    search=District.search_text,
+    model=District,
+    columns={
+        "id": District.id,
+        "name": District.name,
+        "kind": District.kind,
+        "parent_id": District.parent_id,
+    },
+    sortable=("name", "kind", "id"),
+    equality=("kind", "parent_id"),
 )
 
 
-def list_districts(*, session: Session, query: ListQuery) -> Page[District]:
-    """Return one page of the districts that match the query."""
-    return paginate(session=session, statement=select(District), spec=DISTRICT_LIST, query=query)
+def district_rows() -> Select[Any]:
+    """Districts."""
+    return select(District)
 
 
 def get_district(*, session: Session, district_id: str) -> District | None:

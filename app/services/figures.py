@@ -1,39 +1,43 @@
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.listing import ListQuery, ListSpec, Page, at_least, at_most, equals, paginate
+from app.listing import ListSpec
 from app.models import Figure
 
 FIGURE_LIST = ListSpec(
-    sortable={
-        "metric": Figure.metric,
+    model=Figure,
+    columns={
+        "id": Figure.id,
         "subject_type": Figure.subject_type,
         "subject_id": Figure.subject_id,
-        "value_normalized": Figure.value_normalized,
+        "metric": Figure.metric,
         "kind": Figure.kind,
+        "qualifier": Figure.qualifier,
+        "unit_normalized": Figure.unit_normalized,
+        "value_normalized": Figure.value_normalized,
         "period_start": Figure.period_start,
-        "id": Figure.id,
     },
-    filters={
-        "subject_type": equals(Figure.subject_type),
-        "subject_id": equals(Figure.subject_id),
-        "metric": equals(Figure.metric),
-        "kind": equals(Figure.kind),
-        "qualifier": equals(Figure.qualifier),
-        "unit_normalized": equals(Figure.unit_normalized),
-        "value_normalized_min": at_least(Figure.value_normalized),
-        "value_normalized_max": at_most(Figure.value_normalized),
-        "period_start_min": at_least(Figure.period_start),
-        "period_start_max": at_most(Figure.period_start),
-    },
-    search=Figure.search_text,
+    sortable=(
+        "metric",
+        "subject_type",
+        "subject_id",
+        "value_normalized",
+        "kind",
+        "period_start",
+        "id",
+    ),
+    equality=("subject_type", "subject_id", "metric", "kind", "qualifier", "unit_normalized"),
+    ranges=("value_normalized", "period_start"),
+    numeric=("value_normalized",),
     default_sort="id",
 )
 
 
-def list_figures(*, session: Session, query: ListQuery) -> Page[Figure]:
-    """Return one page of the figures that match the query."""
-    return paginate(session=session, statement=select(Figure), spec=FIGURE_LIST, query=query)
+def figure_rows() -> Select[Any]:
+    """Figures."""
+    return select(Figure)
 
 
 def get_figure(*, session: Session, figure_id: str) -> Figure | None:

@@ -1,30 +1,30 @@
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.listing import ListQuery, ListSpec, Page, equals, paginate
+from app.listing import ListSpec
 from app.models import Organization
 
 ORGANIZATION_LIST = ListSpec(
-    sortable={
+    model=Organization,
+    columns={
+        "id": Organization.id,
         "name": Organization.name,
         "kind": Organization.kind,
+        "parent_id": Organization.parent_id,
+        "district_id": Organization.district_id,
+        "park_id": Organization.park_id,
         "settled_year": Organization.settled_year,
-        "id": Organization.id,
     },
-    filters={
-        "kind": equals(Organization.kind),
-        "parent_id": equals(Organization.parent_id),
-        "district_id": equals(Organization.district_id),
-        "park_id": equals(Organization.park_id),
-    },
-    search=Organization.search_text,
+    sortable=("name", "kind", "settled_year", "id"),
+    equality=("kind", "parent_id", "district_id", "park_id"),
 )
 
 
-def list_organizations(*, session: Session, query: ListQuery) -> Page[Organization]:
-    """Return one page of the organizations that match the query."""
-    statement = select(Organization)
-    return paginate(session=session, statement=statement, spec=ORGANIZATION_LIST, query=query)
+def organization_rows() -> Select[Any]:
+    """Organizations."""
+    return select(Organization)
 
 
 def get_organization(*, session: Session, organization_id: str) -> Organization | None:

@@ -1,32 +1,39 @@
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.listing import ListQuery, ListSpec, Page, at_least, at_most, equals, paginate
+from app.listing import ListSpec
 from app.models import Park
 
 PARK_LIST = ListSpec(
-    sortable={
+    model=Park,
+    columns={
+        "id": Park.id,
         "name": Park.name,
         "kind": Park.kind,
         "district_id": Park.district_id,
+        "parent_id": Park.parent_id,
         "pv_installed_capacity_kw": Park.pv_installed_capacity_kw,
         "pv_corridor_length_m": Park.pv_corridor_length_m,
-        "id": Park.id,
     },
-    filters={
-        "kind": equals(Park.kind),
-        "district_id": equals(Park.district_id),
-        "parent_id": equals(Park.parent_id),
-        "pv_installed_capacity_kw_min": at_least(Park.pv_installed_capacity_kw),
-        "pv_installed_capacity_kw_max": at_most(Park.pv_installed_capacity_kw),
-    },
-    search=Park.search_text,
+    sortable=(
+        "name",
+        "kind",
+        "district_id",
+        "pv_installed_capacity_kw",
+        "pv_corridor_length_m",
+        "id",
+    ),
+    equality=("kind", "district_id", "parent_id"),
+    ranges=("pv_installed_capacity_kw",),
+    numeric=("pv_installed_capacity_kw", "pv_corridor_length_m"),
 )
 
 
-def list_parks(*, session: Session, query: ListQuery) -> Page[Park]:
-    """Return one page of the parks that match the query."""
-    return paginate(session=session, statement=select(Park), spec=PARK_LIST, query=query)
+def park_rows() -> Select[Any]:
+    """Parks."""
+    return select(Park)
 
 
 def get_park(*, session: Session, park_id: str) -> Park | None:

@@ -1,37 +1,32 @@
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.listing import ListQuery, ListSpec, Page, at_least, at_most, equals, paginate
+from app.listing import ListSpec
 from app.models import Organization, ZeroCarbonFactory
 
 ZERO_CARBON_FACTORY_LIST = ListSpec(
-    sortable={
+    model=ZeroCarbonFactory,
+    columns={
+        "id": ZeroCarbonFactory.id,
         "name": Organization.name,
         "level": ZeroCarbonFactory.level,
-        "year": ZeroCarbonFactory.year,
+        "stage": ZeroCarbonFactory.stage,
+        "organization_id": ZeroCarbonFactory.organization_id,
+        "issuer_id": ZeroCarbonFactory.issuer_id,
         "district_id": ZeroCarbonFactory.district_id,
-        "id": ZeroCarbonFactory.id,
+        "year": ZeroCarbonFactory.year,
     },
-    filters={
-        "level": equals(ZeroCarbonFactory.level),
-        "stage": equals(ZeroCarbonFactory.stage),
-        "organization_id": equals(ZeroCarbonFactory.organization_id),
-        "issuer_id": equals(ZeroCarbonFactory.issuer_id),
-        "district_id": equals(ZeroCarbonFactory.district_id),
-        "year": equals(ZeroCarbonFactory.year),
-        "year_min": at_least(ZeroCarbonFactory.year),
-        "year_max": at_most(ZeroCarbonFactory.year),
-    },
-    search=Organization.search_text,
+    sortable=("name", "level", "year", "district_id", "id"),
+    equality=("level", "stage", "organization_id", "issuer_id", "district_id", "year"),
+    ranges=("year",),
 )
 
 
-def list_zero_carbon_factories(*, session: Session, query: ListQuery) -> Page[ZeroCarbonFactory]:
-    """Return one page of the zero-carbon factory recognitions that match the query."""
-    statement = select(ZeroCarbonFactory).join(ZeroCarbonFactory.organization)
-    return paginate(
-        session=session, statement=statement, spec=ZERO_CARBON_FACTORY_LIST, query=query
-    )
+def zero_carbon_factory_rows() -> Select[Any]:
+    """Recognitions, joined to their organization (its name sorts them)."""
+    return select(ZeroCarbonFactory).join(ZeroCarbonFactory.organization)
 
 
 def get_zero_carbon_factory(*, session: Session, factory_id: str) -> ZeroCarbonFactory | None:

@@ -1,0 +1,126 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES, bad_parameter
+from app.http import json_response
+from app.listing import Q_MAX_LENGTH, refuse_control_characters, seal, unseal
+from app.models.enums import SubjectType
+from app.services.search import CANDIDATES_PER_KIND, search_all
+
+router = APIRouter(tags=["search"])
+
+COLLECTION_PATHS = {
+    SubjectType.project: "projects",
+    SubjectType.park: "parks",
+    SubjectType.renewal_case: "renewal-cases",
+    SubjectType.zero_carbon_factory: "zero-carbon-factories",
+    SubjectType.organization: "organizations",
+    SubjectType.district: "districts",
+    SubjectType.figure: "figures",
+    SubjectType.source: "sources",
+}
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1,
+        max_length=Q_MAX_LENGTH,
+        description=(
+            "Text to find in names, text fields and cited quotes of every collection: simplified "
+            "and traditional characters alike, English case-insensitively, two-character "
+            "Chinese words included."
+        ),
+        examples=["光伏"],
+    )
+    type: list[SubjectType] = Field(
+        default_factory=list,
+        description="Only these kinds of record; repeat for several. Default: all.",
+        examples=[["project"]],
+    )
+    limit: int = Field(20, ge=1, le=100, description="Results per page, 1 to 100.", examples=[20])
+    cursor: str | None = Field(
+        None,
+        max_length=200,
+        description="Opaque position from a previous page's `next_cursor`.",
+        examples=["eyJvIjoyMH0"],
+    )
+
+    @field_validator("q", "cursor")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        return refuse_control_characters(value)
+
+
+class SearchHit(BaseModel):
+    type: SubjectType = Field(description="Kind of record.", examples=["park"])
+    id: str = Field(description="The record's id.", examples=["songjianhu-optoelectronics-harbor"])
+    name: str = Field(description="Its name (a figure's label).", examples=["宋剑湖光电科技港"])
+    name_en: str | None = Field(description="Its English name, where one exists.", examples=[None])
+    snippet: str | None = Field(
+        description="The stretch of its text that matches.", examples=["光伏总装机容量达到6.16兆瓦"]
+    )
+    url: str = Field(
+        description="Where to read the whole record.",
+        examples=["/api/v1/parks/songjianhu-optoelectronics-harbor"],
+    )
+
+
+class SearchOut(BaseModel):
+    """Records of every collection that match `q`, best match first."""
+
+    items: list[SearchHit] = Field(description="This page of matches, best first.")
+    total: int = Field(description="How many records match.", examples=[7])
+    limit: int = Field(description="The page size asked for.", examples=[20])
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+@router.get(
+    "/search",
+    operation_id="searchRecords",
+    summary="Search every collection",
+    response_model=SearchOut,
+    responses=PROBLEM_RESPONSES,
+)
+def search(
+    request: Request, session: SessionDep, query: Annotated[SearchQuery, Query()]
+) -> Response:
+    """Ranked matches across projects, parks, renewal cases, zero-carbon factories,
+    organizations, districts, figures and sources: an exact name first, then a name that starts
+    with `q`, then one that contains it, then any other text that does."""
+    if not query.q.strip():
+        raise bad_parameter("q", "give some text to search for")
+    offset = 0
+    if query.cursor is not None:
+        offset = unseal(query.cursor, "cursor").get("o", -1)
+        if not isinstance(offset, int) or offset < 0:
+            raise bad_parameter("cursor", "not a cursor this server issued")
+    subjects = query.type or list(COLLECTION_PATHS)
+    hits, total = search_all(
+        session=session, q=query.q, subjects=subjects, limit=query.limit, offset=offset
+    )
+    following = offset + query.limit
+    items = [
+        {
+            "type": hit.subject,
+            "id": hit.id,
+            "name": hit.name,
+            "name_en": hit.name_en,
+            "snippet": hit.snippet,
+            "url": f"/api/v1/{COLLECTION_PATHS[hit.subject]}/{hit.id}",
+        }
+        for hit in hits
+    ]
+    next_cursor = seal({"o": following}) if following < min(total, _ranked_cap(subjects)) else None
+    return json_response(
+        request, {"items": items, "total": total, "limit": query.limit, "next_cursor": next_cursor}
+    )
+
+
+def _ranked_cap(subjects: list[SubjectType]) -> int:
+    return CANDIDATES_PER_KIND * len(subjects)

@@ -1,0 +1,23 @@
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import SLUG_LENGTH, Base
+from app.models.enums import SubjectType, enum_column
+
+
+class SearchGram(Base):
+    """One character bigram of a record's folded text: the index behind `q` and `/search`.
+
+    Two-character Chinese words (光伏, 零碳) are single bigrams, which trigram indexes cannot
+    find; a token's last character is kept as a one-character gram so that a one-character
+    query is a prefix range on the same index."""
+
+    __tablename__ = "search_grams"
+    # Lookups go by gram; rewriting a record's grams goes by subject_id.
+    __table_args__ = (Index(None, "subject_id", "subject_type"),)
+
+    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject_type: Mapped[SubjectType] = mapped_column(
+        enum_column(SubjectType, "search_subject_type"), primary_key=True
+    )
+    subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)

@@ -1,0 +1,183 @@
+"""Text search: each record's folded document, its bigram index, and the `q` condition.
+
+A record's document is its names and text fields plus the quotes of its citations, folded
+(traditional to simplified, case-folded). Its bigrams go to `search_grams`, which a query's
+bigrams are looked up in; the few candidates are then checked for the whole phrase.
+`app.changes` rewrites the index for every record a flush touches."""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.models import (
+    Citation,
+    District,
+    Figure,
+    Organization,
+    Park,
+    Project,
+    RenewalCase,
+    SearchGram,
+    Source,
+    ZeroCarbonFactory,
+)
+from app.models.base import Cited
+from app.models.enums import SubjectType
+from app.text import fold, search_text
+
+TOKEN = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Document:
+    """Which columns make up one kind of record's searchable text; names come first."""
+
+    model: type[Cited]
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    english: int | None = 2
+    """Which of `columns` is the English name, if any; the first is always the name."""
+
+    def select(self) -> Select[Any]:
+        statement = select(self.model.id, *self.columns)
+        if self.model is ZeroCarbonFactory:
+            statement = statement.join(
+                Organization, ZeroCarbonFactory.organization_id == Organization.id
+            )
+        return statement
+
+
+@cache
+def documents() -> dict[SubjectType, Document]:
+    """The document definition of every searchable kind of record."""
+    return {
+        SubjectType.project: Document(
+            Project,
+            (
+                Project.name,
+                Project.name_zh_hant,
+                Project.name_en,
+                Project.sector,
+                Project.description,
+            ),
+        ),
+        SubjectType.park: Document(
+            Park, (Park.name, Park.name_zh_hant, Park.name_en, Park.location, Park.description)
+        ),
+        SubjectType.renewal_case: Document(
+            RenewalCase,
+            (
+                RenewalCase.name,
+                RenewalCase.name_zh_hant,
+                RenewalCase.name_en,
+                RenewalCase.former_site,
+                RenewalCase.new_use,
+                RenewalCase.approach,
+                RenewalCase.description,
+            ),
+        ),
+        SubjectType.zero_carbon_factory: Document(
+            ZeroCarbonFactory,
+            (
+                Organization.name,
+                Organization.name_zh_hant,
+                Organization.name_en,
+                ZeroCarbonFactory.list_name,
+            ),
+        ),
+        SubjectType.organization: Document(
+            Organization, (Organization.name, Organization.name_zh_hant, Organization.name_en)
+        ),
+        SubjectType.district: Document(
+            District, (District.name, District.name_zh_hant, District.name_en)
+        ),
+        SubjectType.figure: Document(
+            Figure, (Figure.label, Figure.value_stated, Figure.unit, Figure.period), english=None
+        ),
+        SubjectType.source: Document(
+            Source, (Source.title, Source.title_en, Source.description), english=1
+        ),
+    }
+
+
+def grams(folded: str) -> set[str]:
+    """The bigrams of each token of folded text, plus each token's last character."""
+    result: set[str] = set()
+    for token in TOKEN.findall(folded):
+        result.update(token[i : i + 2] for i in range(len(token) - 1))
+        result.add(token[-1])
+    return result
+
+
+def matches(
+    subject: SubjectType, id_column: InstrumentedAttribute[str], text_column: Any, q: str
+) -> ColumnElement[bool]:
+    """Records of this kind whose document contains `q`, found through the bigram index."""
+    folded = fold(q.strip())
+    condition: ColumnElement[bool] = text_column.contains(folded, autoescape=True)
+    tokens = TOKEN.findall(folded)
+    pairs = {token[i : i + 2] for token in tokens for i in range(len(token) - 1)}
+    singles = {token for token in tokens if len(token) == 1}
+    of_subject = SearchGram.subject_type == subject
+    if pairs:
+        candidates = (
+            select(SearchGram.subject_id)
+            .where(of_subject, SearchGram.gram.in_(sorted(pairs)))
+            .group_by(SearchGram.subject_id)
+            .having(func.count() == len(pairs))
+        )
+        condition = and_(id_column.in_(candidates), condition)
+    for single in sorted(singles):
+        starting = select(SearchGram.subject_id).where(
+            of_subject, SearchGram.gram >= single, SearchGram.gram < chr(ord(single) + 1)
+        )
+        condition = and_(id_column.in_(starting), condition)
+    return condition
+
+
+def snippet(parts: Iterable[str | None], q: str, *, width: int = 24) -> str | None:
+    """The stretch of the first part that contains `q`, with a little context."""
+    folded_q = fold(q.strip())
+    for part in parts:
+        if not part:
+            continue
+        at = fold(part).find(folded_q)
+        if at < 0:
+            continue
+        start, end = max(0, at - width), min(len(part), at + len(folded_q) + width)
+        return ("…" if start else "") + part[start:end] + ("…" if end < len(part) else "")
+    return None
+
+
+def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) -> None:
+    """Rewrite the folded document and the grams of these records (gone ones: drop grams)."""
+    document = documents()[subject]
+    quotes: dict[str, list[str]] = defaultdict(list)
+    for subject_id, quote in connection.execute(
+        select(Citation.subject_id, Citation.quote)
+        .where(Citation.subject_type == subject, Citation.subject_id.in_(ids))
+        .order_by(Citation.id)
+    ):
+        quotes[subject_id].append(quote)
+    connection.execute(
+        delete(SearchGram).where(SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids))
+    )
+    rows = connection.execute(document.select().where(document.model.id.in_(ids))).all()
+    gram_rows: list[dict[str, Any]] = []
+    for record_id, *parts in rows:
+        text = search_text(*parts, *quotes[record_id])
+        connection.execute(
+            update(document.model).where(document.model.id == record_id).values(search_text=text)
+        )
+        gram_rows.extend(
+            {"subject_type": subject, "subject_id": record_id, "gram": gram}
+            for gram in sorted(grams(text))
+        )
+    if gram_rows:
+        connection.execute(insert(SearchGram), gram_rows)
