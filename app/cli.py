@@ -1,15 +1,14 @@
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import get_engine
-from app.migrate import upgrade_database
-from app.models import Source
+from app.migrate import downgrade, upgrade
 from app.seeding import SeedError, seed_database
 
 cli = typer.Typer(
@@ -34,7 +33,13 @@ def _seed(path: Path) -> None:
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Migrate the database (DATABASE_URL) to the latest schema."""
-    upgrade_database(revision)
+    upgrade(get_engine(), revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]) -> None:
+    """Migrate the database (DATABASE_URL) down to a revision (`base` empties it)."""
+    downgrade(get_engine(), revision)
 
 
 @cli.command()
@@ -53,13 +58,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Migrate, seed an empty database, then serve the API."""
-    upgrade_database()
-    with Session(get_engine()) as session:
-        empty = session.scalar(select(Source.id).limit(1)) is None
-    if empty:
-        _seed(get_settings().seed_path)
+    """Serve the API; it migrates, and seeds an empty database, as it starts.
+
+    The server answers even while the database is down (`/readyz` is 503 until it is back)."""
     settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level=settings.log_level)
 
 

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     """Signs pagination cursors; set the same value on every replica."""
     cors_origins: list[str] = ["*"]
     log_level: str = "info"
+    statement_timeout_ms: int = 5000
+    """Any single SQL statement running longer is cancelled and the request gets a 503."""
+    connect_timeout_s: int = 3
+    """How long to wait for a PostgreSQL connection before answering 503."""
+    prepare_on_start: bool = True
+    """Migrate, and seed an empty database, when the server starts (retried until it works)."""
 
 
 @lru_cache

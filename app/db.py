@@ -1,3 +1,4 @@
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
@@ -9,20 +10,51 @@ from sqlalchemy.orm import Session, sessionmaker
 import app.changes  # noqa: F401  (keeps the search index and revision current on every flush)
 from app.config import get_settings
 
+SQLITE_BUSY_TIMEOUT_S = 5
+PROGRESS_STEPS = 10_000
+"""SQLite calls the timeout check every this many virtual-machine steps."""
 
-def make_engine(database_url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys and real transactions."""
+
+def make_engine(database_url: str, *, statement_timeout_ms: int | None = None) -> Engine:
+    """Create an engine with the configured statement and connection timeouts."""
+    settings = get_settings()
+    timeout_ms = statement_timeout_ms or settings.statement_timeout_ms
     if not database_url.startswith("sqlite"):
-        return create_engine(database_url, pool_pre_ping=True)
-    engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        return create_engine(
+            database_url,
+            pool_pre_ping=True,
+            pool_timeout=settings.connect_timeout_s,
+            connect_args={
+                "connect_timeout": settings.connect_timeout_s,
+                "options": f"-c statement_timeout={timeout_ms}",
+            },
+        )
+    engine = create_engine(
+        database_url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+    )
+    limit_s = timeout_ms / 1000
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        started = [time.monotonic()]
+        record.info["statement_started"] = started
+        # SQLite has no statement timeout: a progress handler interrupts a statement that runs
+        # past the limit, which raises OperationalError("interrupted").
+        dbapi_connection.set_progress_handler(
+            lambda: int(time.monotonic() - started[0] > limit_s), PROGRESS_STEPS
+        )
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(connection: Any, *_args: Any) -> None:
+        started = connection.connection.info.get("statement_started")
+        if started is not None:
+            started[0] = time.monotonic()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -6,6 +6,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -81,6 +83,21 @@ def _validation_problem(exc: RequestValidationError) -> AppError:
     return AppError(400 if unknown else 422, detail, errors=errors)
 
 
+RETRY_AFTER_S = 5
+
+
+def database_problem(exc: Exception) -> AppError:
+    """A 503 for a database that is down, or a statement that ran past the timeout."""
+    orig = getattr(exc, "orig", None)
+    timed_out = type(orig).__name__ == "QueryCanceled" or "interrupted" in str(orig)
+    detail = (
+        "The query ran longer than the statement timeout and was cancelled."
+        if timed_out
+        else "The database is not reachable right now."
+    )
+    return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app can give an application/problem+json response."""
 
@@ -98,12 +115,18 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(AppError(exc.status_code, detail, headers=headers))
 
+    async def on_database_error(_request: Request, exc: Exception) -> Response:
+        return problem_response(database_problem(exc))
+
     async def on_unexpected_error(_request: Request, _exc: Exception) -> Response:
         return problem_response(AppError(500, "The server failed to answer this request."))
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(OperationalError, on_database_error)
+    app.add_exception_handler(InterfaceError, on_database_error)
+    app.add_exception_handler(SQLAlchemyTimeoutError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)
 
 
@@ -114,5 +137,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "No such record."),
         (422, "Invalid input: a parameter fails validation."),
         (500, "Unexpected server error."),
+        (503, "The database is unreachable or the query timed out; retry after `Retry-After`."),
     )
 }

@@ -1,3 +1,6 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -16,17 +19,27 @@ from app.api import (
     zero_carbon_factories,
 )
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, get_engine
 from app.errors import AppError, install_error_handlers
 from app.http import json_response
+from app.migrate import prepare_in_background
 from app.services.health import database_is_reachable
 
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    if settings.prepare_on_start:
+        app.state.prepared = prepare_in_background(get_engine(), settings.seed_path)
+    yield
+
+
 def create_app() -> FastAPI:
     """Build the CityKB application."""
     app = FastAPI(
+        lifespan=lifespan,
         title="CityKB",
         version="0.1.0",
         summary="A cited knowledge base of a city's development.",
@@ -75,7 +88,10 @@ def healthz(request: Request) -> Response:
 
 @health_router.get("/readyz", operation_id="getReadiness", summary="Readiness", responses={503: {}})
 def readyz(request: Request, session: SessionDep) -> Response:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers and is migrated, 503 until then."""
+    prepared = getattr(request.app.state, "prepared", None)
+    if prepared is not None and not prepared.is_set():
+        raise AppError(503, "The database is being prepared.", headers={"Retry-After": "5"})
     if not database_is_reachable(session=session):
         raise AppError(503, "The database is not reachable.", headers={"Retry-After": "5"})
     return json_response(request, {"status": "ready"})

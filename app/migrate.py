@@ -1,21 +1,84 @@
+"""Bringing a database to the current schema, and seeding it when it is empty."""
+
+import logging
+import threading
+import time
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
+from app.models import Source
+from app.seeding import SeedReport, seed_database
+
+log = logging.getLogger("citykb")
+MIGRATION_LOCK = 7_401_520_251_126
+"""PostgreSQL advisory lock that serializes preparation across workers and replicas."""
 
 
-def alembic_config() -> Config:
-    """Alembic's configuration for this project's migrations; the URL comes from Settings."""
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration; it migrates `connection`, or else the configured database."""
     config = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
-def upgrade_database(revision: str = "head") -> None:
-    """Migrate the configured database up to `revision`."""
-    command.upgrade(alembic_config(), revision)
+def _lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
-def downgrade_database(revision: str) -> None:
-    """Migrate the configured database down to `revision`."""
-    command.downgrade(alembic_config(), revision)
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to `revision`, one preparer at a time."""
+    with engine.begin() as connection:
+        _lock(connection)
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database down to `revision`."""
+    with engine.begin() as connection:
+        _lock(connection)
+        command.downgrade(alembic_config(connection), revision)
+
+
+def prepare(engine: Engine, seed_path: Path) -> SeedReport | None:
+    """Migrate to head and seed the database if it has no source yet; all in one transaction."""
+    with engine.begin() as connection:
+        _lock(connection)
+        command.upgrade(alembic_config(connection), "head")
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            if session.scalar(select(Source.id).limit(1)) is not None:
+                return None
+            report = seed_database(session=session, path=seed_path)
+            session.commit()  # releases the savepoint; the outer transaction commits below
+            return report
+
+
+def prepare_in_background(
+    engine: Engine, seed_path: Path, *, retry_s: float = 2.0
+) -> threading.Event:
+    """Prepare the database from a thread, retrying while it is unreachable; the event is set
+    once it is prepared."""
+    prepared = threading.Event()
+
+    def run() -> None:
+        while True:
+            try:
+                report = prepare(engine, seed_path)
+            except OperationalError as error:
+                log.warning("database not ready (%s); retrying in %ss", error.orig, retry_s)
+                time.sleep(retry_s)
+                continue
+            log.info("database ready%s", f"; {report.summary()}" if report else "")
+            prepared.set()
+            return
+
+    threading.Thread(target=run, name="citykb-prepare", daemon=True).start()
+    return prepared

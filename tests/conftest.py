@@ -2,8 +2,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# The app under test works on the test database only; nothing prepares ./citykb.db behind it.
+os.environ["PREPARE_ON_START"] = "false"
+
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import get_session, make_engine
 from app.main import app
-from app.migrate import alembic_config
+from app.migrate import upgrade
 from app.seeding import seed_database
 
 SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"
@@ -29,10 +31,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     """A database built by `alembic upgrade head` and seeded once."""
     engine = make_engine(database_url)
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_database(session=session, path=get_settings().seed_path)
     yield engine
