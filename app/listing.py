@@ -197,7 +197,7 @@ class PageOut(BaseModel, Generic[T]):
 
 
 def parse_sort(sort: str | None, spec: ListSpec) -> list[SortKey]:
-    """Parse `sort` into keys that always end with `id`."""
+    """Parse `sort` into keys that include `id`, appended in the direction of the last key."""
     keys: list[SortKey] = []
     for raw in (sort or spec.default_sort).split(","):
         token = raw.strip()
@@ -210,14 +210,19 @@ def parse_sort(sort: str | None, spec: ListSpec) -> list[SortKey]:
             raise bad_parameter("sort", f"sort key {name!r} is given twice")
         keys.append(SortKey(name, spec.columns[name], descending))
     if not any(key.name == "id" for key in keys):
-        keys.append(SortKey("id", spec.columns["id"], False))
+        keys.append(SortKey("id", spec.columns["id"], keys[-1].descending))
     return keys
 
 
 def _order_by(keys: Sequence[SortKey]) -> list[Any]:
-    return [
-        (key.column.desc() if key.descending else key.column.asc()).nulls_last() for key in keys
-    ]
+    """ORDER BY terms with nulls last in either direction, spelled as the sort indexes are
+    (`column IS NULL` first for a nullable column; see `add_sort_indexes`)."""
+    terms: list[Any] = []
+    for key in keys:
+        if key.column.expression.nullable:  # type: ignore[attr-defined]
+            terms.append(key.column.is_(None))
+        terms.append(key.column.desc() if key.descending else key.column.asc())
+    return terms
 
 
 def _after(key: SortKey, value: Any) -> ColumnElement[bool]:

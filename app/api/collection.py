@@ -73,8 +73,9 @@ def _list_query_model(collection: Collection) -> type[PageQuery]:
                 None,
                 max_length=300,
                 description=(
-                    "Comma-separated sort keys, `-` for descending; nulls sort last; `id` always "
-                    f"ends the order. Sortable: {sortable}. "
+                    "Comma-separated sort keys, `-` for descending; nulls sort last; ties are "
+                    "broken by `id`, in the direction of the last key. "
+                    f"Sortable: {sortable}. "
                     f"Default `{collection.spec.default_sort}`."
                 ),
                 examples=[collection.sort_example],

@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import MetaData, String
+from sqlalchemy import Index, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.models.enums import SubjectType
@@ -52,3 +52,19 @@ class NamedRecord(Cited):
     name: Mapped[str] = mapped_column(String(200))
     name_zh_hant: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
+
+
+def add_sort_indexes(model: type[Base], *names: str) -> None:
+    """Indexes that let `ORDER BY name [DESC], id` with nulls last read in index order.
+
+    A nullable column sorts as `(column IS NULL), column, id` (see app/listing.py), which needs
+    one index per direction; a column that cannot be null needs one index read either way."""
+    table = model.__table__
+    id_column = table.c.id
+    for name in names:
+        column = table.c[name]
+        if not column.nullable:
+            Index(f"ix_{table.name}_{name}_sort", column, id_column)
+            continue
+        Index(f"ix_{table.name}_{name}_asc", column.is_(None), column, id_column)
+        Index(f"ix_{table.name}_{name}_desc", column.is_(None), column.desc(), id_column.desc())

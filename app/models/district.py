@@ -1,7 +1,7 @@
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, NamedRecord
+from app.models.base import Base, NamedRecord, add_sort_indexes
 from app.models.enums import DistrictKind, SubjectType, enum_column
 
 
@@ -11,5 +11,10 @@ class District(NamedRecord, Base):
     __tablename__ = "districts"
     citation_subject = SubjectType.district
 
-    kind: Mapped[DistrictKind | None] = mapped_column(enum_column(DistrictKind, "district_kind"))
+    kind: Mapped[DistrictKind | None] = mapped_column(
+        enum_column(DistrictKind, "district_kind"), index=True
+    )
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+
+
+add_sort_indexes(District, "name")

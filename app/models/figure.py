@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import SLUG_LENGTH, Base, Cited
+from app.models.base import SLUG_LENGTH, Base, Cited, add_sort_indexes
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType, enum_column
 
 
@@ -17,16 +17,23 @@ class Figure(Cited, Base):
     subject_type: Mapped[SubjectType] = mapped_column(
         enum_column(SubjectType, "figure_subject_type")
     )
-    subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH))
-    metric: Mapped[str] = mapped_column(String(60), index=True)
+    subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), index=True)
+    metric: Mapped[str] = mapped_column(String(60))
     label: Mapped[str] = mapped_column(String(200))
     value: Mapped[float] = mapped_column(Float)
     value_stated: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(20))
     value_normalized: Mapped[float] = mapped_column(Float)
-    unit_normalized: Mapped[BaseUnit] = mapped_column(enum_column(BaseUnit, "unit_normalized"))
-    qualifier: Mapped[Qualifier] = mapped_column(enum_column(Qualifier, "figure_qualifier"))
+    unit_normalized: Mapped[BaseUnit] = mapped_column(
+        enum_column(BaseUnit, "unit_normalized"), index=True
+    )
+    qualifier: Mapped[Qualifier] = mapped_column(
+        enum_column(Qualifier, "figure_qualifier"), index=True
+    )
     kind: Mapped[FigureKind] = mapped_column(enum_column(FigureKind, "figure_kind"), index=True)
     period: Mapped[str | None] = mapped_column(String(40))
-    period_start: Mapped[date | None]
+    period_start: Mapped[date | None] = mapped_column(index=True)
     period_end: Mapped[date | None]
+
+
+add_sort_indexes(Figure, "metric", "value_normalized", "period_start")

@@ -1,7 +1,7 @@
 from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, NamedRecord
+from app.models.base import Base, NamedRecord, add_sort_indexes
 from app.models.enums import OrganizationKind, SubjectType, enum_column
 
 
@@ -12,9 +12,12 @@ class Organization(NamedRecord, Base):
     citation_subject = SubjectType.organization
 
     kind: Mapped[OrganizationKind | None] = mapped_column(
-        enum_column(OrganizationKind, "organization_kind")
+        enum_column(OrganizationKind, "organization_kind"), index=True
     )
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
     park_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
     settled_year: Mapped[int | None] = mapped_column(Integer)
+
+
+add_sort_indexes(Organization, "name", "settled_year")

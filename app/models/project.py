@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, NamedRecord
+from app.models.base import Base, NamedRecord, add_sort_indexes
 from app.models.enums import ProjectStatus, Qualifier, SubjectType, enum_column
 from app.models.organization import Organization
 
@@ -26,8 +26,8 @@ class Project(NamedRecord, Base):
     status: Mapped[ProjectStatus | None] = mapped_column(
         enum_column(ProjectStatus, "project_status"), index=True
     )
-    status_date: Mapped[date | None]
-    status_year: Mapped[int | None] = mapped_column(Integer)
+    status_date: Mapped[date | None] = mapped_column(index=True)
+    status_year: Mapped[int | None] = mapped_column(Integer, index=True)
     investment_cny: Mapped[int | None] = mapped_column(BigInteger, index=True)
     investment_qualifier: Mapped[Qualifier | None] = mapped_column(
         enum_column(Qualifier, "investment_qualifier")
@@ -41,3 +41,6 @@ class Project(NamedRecord, Base):
     @property
     def organization_ids(self) -> list[str]:
         return [organization.id for organization in self.organizations]
+
+
+add_sort_indexes(Project, "name", "investment_cny", "status_date")

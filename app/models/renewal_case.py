@@ -1,7 +1,7 @@
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, NamedRecord
+from app.models.base import Base, NamedRecord, add_sort_indexes
 from app.models.enums import Qualifier, SubjectType, enum_column
 
 
@@ -20,9 +20,12 @@ class RenewalCase(NamedRecord, Base):
     new_use: Mapped[str | None] = mapped_column(String(200))
     approach: Mapped[str | None] = mapped_column(String(200), index=True)
     plot_ratio_before: Mapped[float | None] = mapped_column(Float)
-    plot_ratio_after: Mapped[float | None] = mapped_column(Float)
-    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    plot_ratio_after: Mapped[float | None] = mapped_column(Float, index=True)
+    floor_area_m2: Mapped[float | None] = mapped_column(Float, index=True)
     floor_area_qualifier: Mapped[Qualifier | None] = mapped_column(
         enum_column(Qualifier, "floor_area_qualifier")
     )
     description: Mapped[str | None] = mapped_column(Text)
+
+
+add_sort_indexes(RenewalCase, "name", "plot_ratio_after", "floor_area_m2")

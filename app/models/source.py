@@ -3,7 +3,7 @@ import datetime as dt
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Cited
+from app.models.base import Base, Cited, add_sort_indexes
 from app.models.enums import SubjectType
 
 
@@ -18,7 +18,10 @@ class Source(Cited, Base):
     publisher: Mapped[str | None] = mapped_column(String(200))
     author: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(1000))
-    date: Mapped[dt.date | None]
-    language: Mapped[str] = mapped_column(String(20))
+    date: Mapped[dt.date | None] = mapped_column(index=True)
+    language: Mapped[str] = mapped_column(String(20), index=True)
     paragraph_count: Mapped[int] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
+
+
+add_sort_indexes(Source, "title", "date")

@@ -1,7 +1,7 @@
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Cited
+from app.models.base import Base, Cited, add_sort_indexes
 from app.models.enums import RecognitionStage, SubjectType, ZeroCarbonLevel, enum_column
 from app.models.organization import Organization
 
@@ -17,7 +17,7 @@ class ZeroCarbonFactory(Cited, Base):
         enum_column(ZeroCarbonLevel, "zero_carbon_level"), index=True
     )
     stage: Mapped[RecognitionStage | None] = mapped_column(
-        enum_column(RecognitionStage, "recognition_stage")
+        enum_column(RecognitionStage, "recognition_stage"), index=True
     )
     list_name: Mapped[str | None] = mapped_column(String(200))
     issuer_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -37,3 +37,6 @@ class ZeroCarbonFactory(Cited, Base):
     @property
     def name_en(self) -> str | None:
         return self.organization.name_en
+
+
+add_sort_indexes(ZeroCarbonFactory, "year")

@@ -14,7 +14,7 @@ DISTRICT_LIST = ListSpec(
         "kind": District.kind,
         "parent_id": District.parent_id,
     },
-    sortable=("name", "kind", "id"),
+    sortable=("name", "id"),
     equality=("kind", "parent_id"),
 )
 

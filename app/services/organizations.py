@@ -17,7 +17,7 @@ ORGANIZATION_LIST = ListSpec(
         "park_id": Organization.park_id,
         "settled_year": Organization.settled_year,
     },
-    sortable=("name", "kind", "settled_year", "id"),
+    sortable=("name", "settled_year", "id"),
     equality=("kind", "parent_id", "district_id", "park_id"),
 )
 

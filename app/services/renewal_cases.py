@@ -19,7 +19,7 @@ RENEWAL_CASE_LIST = ListSpec(
         "plot_ratio_after": RenewalCase.plot_ratio_after,
         "floor_area_m2": RenewalCase.floor_area_m2,
     },
-    sortable=("name", "park_id", "approach", "plot_ratio_after", "floor_area_m2", "id"),
+    sortable=("name", "plot_ratio_after", "floor_area_m2", "id"),
     equality=("park_id", "district_id", "former_occupant_id", "approach"),
     ranges=("floor_area_m2", "plot_ratio_after"),
     numeric=("plot_ratio_before", "plot_ratio_after", "floor_area_m2"),

@@ -18,7 +18,7 @@ ZERO_CARBON_FACTORY_LIST = ListSpec(
         "district_id": ZeroCarbonFactory.district_id,
         "year": ZeroCarbonFactory.year,
     },
-    sortable=("name", "level", "year", "district_id", "id"),
+    sortable=("name", "year", "id"),
     equality=("level", "stage", "organization_id", "issuer_id", "district_id", "year"),
     ranges=("year",),
 )

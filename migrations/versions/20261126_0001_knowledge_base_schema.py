@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 13:20:15.589407
+Create Date: 2026-11-26 13:29:41.232913
 """
 
 from collections.abc import Sequence
@@ -45,9 +45,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_districts")),
     )
-    with op.batch_alter_table("districts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_districts_parent_id"), ["parent_id"], unique=False)
-
+    op.create_index(op.f("ix_districts_kind"), "districts", ["kind"], unique=False)
+    op.create_index("ix_districts_name_sort", "districts", ["name", "id"], unique=False)
+    op.create_index(op.f("ix_districts_parent_id"), "districts", ["parent_id"], unique=False)
     op.create_table(
         "figures",
         sa.Column(
@@ -128,13 +128,36 @@ def upgrade() -> None:
         sa.Column("search_text", sa.String(length=4000), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_figures")),
     )
-    with op.batch_alter_table("figures", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_figures_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_figures_metric"), ["metric"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_figures_subject_type"), ["subject_type", "subject_id"], unique=False
-        )
-
+    op.create_index(op.f("ix_figures_kind"), "figures", ["kind"], unique=False)
+    op.create_index("ix_figures_metric_sort", "figures", ["metric", "id"], unique=False)
+    op.create_index(op.f("ix_figures_period_start"), "figures", ["period_start"], unique=False)
+    op.create_index(
+        "ix_figures_period_start_asc",
+        "figures",
+        [sa.literal_column("(period_start IS NULL)"), "period_start", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_figures_period_start_desc",
+        "figures",
+        [
+            sa.literal_column("(period_start IS NULL)"),
+            sa.literal_column("period_start DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
+    op.create_index(op.f("ix_figures_qualifier"), "figures", ["qualifier"], unique=False)
+    op.create_index(op.f("ix_figures_subject_id"), "figures", ["subject_id"], unique=False)
+    op.create_index(
+        op.f("ix_figures_subject_type"), "figures", ["subject_type", "subject_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_figures_unit_normalized"), "figures", ["unit_normalized"], unique=False
+    )
+    op.create_index(
+        "ix_figures_value_normalized_sort", "figures", ["value_normalized", "id"], unique=False
+    )
     revision_table = op.create_table(
         "kb_revision",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -167,11 +190,12 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.String(length=80), nullable=False),
         sa.PrimaryKeyConstraint("gram", "subject_type", "subject_id", name=op.f("pk_search_grams")),
     )
-    with op.batch_alter_table("search_grams", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_search_grams_subject_id"), ["subject_id", "subject_type"], unique=False
-        )
-
+    op.create_index(
+        op.f("ix_search_grams_subject_id"),
+        "search_grams",
+        ["subject_id", "subject_type"],
+        unique=False,
+    )
     op.create_table(
         "sources",
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -187,6 +211,25 @@ def upgrade() -> None:
         sa.Column("search_text", sa.String(length=4000), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
     )
+    op.create_index(op.f("ix_sources_date"), "sources", ["date"], unique=False)
+    op.create_index(
+        "ix_sources_date_asc",
+        "sources",
+        [sa.literal_column("(date IS NULL)"), "date", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_sources_date_desc",
+        "sources",
+        [
+            sa.literal_column("(date IS NULL)"),
+            sa.literal_column("date DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
+    op.create_index(op.f("ix_sources_language"), "sources", ["language"], unique=False)
+    op.create_index("ix_sources_title_sort", "sources", ["title", "id"], unique=False)
     op.create_table(
         "citations",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -222,12 +265,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_citations")),
     )
-    with op.batch_alter_table("citations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_citations_source_id"), ["source_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_citations_subject_type"), ["subject_type", "subject_id"], unique=False
-        )
-
+    op.create_index(op.f("ix_citations_source_id"), "citations", ["source_id"], unique=False)
+    op.create_index(
+        op.f("ix_citations_subject_type"), "citations", ["subject_type", "subject_id"], unique=False
+    )
     op.create_table(
         "parks",
         sa.Column(
@@ -263,11 +304,32 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["parent_id"], ["parks.id"], name=op.f("fk_parks_parent_id_parks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parks")),
     )
-    with op.batch_alter_table("parks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_parks_district_id"), ["district_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_parks_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_parks_parent_id"), ["parent_id"], unique=False)
-
+    op.create_index(op.f("ix_parks_district_id"), "parks", ["district_id"], unique=False)
+    op.create_index(op.f("ix_parks_kind"), "parks", ["kind"], unique=False)
+    op.create_index("ix_parks_name_sort", "parks", ["name", "id"], unique=False)
+    op.create_index(op.f("ix_parks_parent_id"), "parks", ["parent_id"], unique=False)
+    op.create_index(
+        op.f("ix_parks_pv_installed_capacity_kw"),
+        "parks",
+        ["pv_installed_capacity_kw"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_parks_pv_installed_capacity_kw_asc",
+        "parks",
+        [sa.literal_column("(pv_installed_capacity_kw IS NULL)"), "pv_installed_capacity_kw", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_parks_pv_installed_capacity_kw_desc",
+        "parks",
+        [
+            sa.literal_column("(pv_installed_capacity_kw IS NULL)"),
+            sa.literal_column("pv_installed_capacity_kw DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
     op.create_table(
         "projects",
         sa.Column("sector", sa.String(length=100), nullable=True),
@@ -314,14 +376,47 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
     )
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_projects_district_id"), ["district_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_projects_investment_cny"), ["investment_cny"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_projects_sector"), ["sector"], unique=False)
-        batch_op.create_index(batch_op.f("ix_projects_status"), ["status"], unique=False)
-
+    op.create_index(op.f("ix_projects_district_id"), "projects", ["district_id"], unique=False)
+    op.create_index(
+        op.f("ix_projects_investment_cny"), "projects", ["investment_cny"], unique=False
+    )
+    op.create_index(
+        "ix_projects_investment_cny_asc",
+        "projects",
+        [sa.literal_column("(investment_cny IS NULL)"), "investment_cny", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_projects_investment_cny_desc",
+        "projects",
+        [
+            sa.literal_column("(investment_cny IS NULL)"),
+            sa.literal_column("investment_cny DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
+    op.create_index("ix_projects_name_sort", "projects", ["name", "id"], unique=False)
+    op.create_index(op.f("ix_projects_sector"), "projects", ["sector"], unique=False)
+    op.create_index(op.f("ix_projects_status"), "projects", ["status"], unique=False)
+    op.create_index(op.f("ix_projects_status_date"), "projects", ["status_date"], unique=False)
+    op.create_index(
+        "ix_projects_status_date_asc",
+        "projects",
+        [sa.literal_column("(status_date IS NULL)"), "status_date", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_projects_status_date_desc",
+        "projects",
+        [
+            sa.literal_column("(status_date IS NULL)"),
+            sa.literal_column("status_date DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
+    op.create_index(op.f("ix_projects_status_year"), "projects", ["status_year"], unique=False)
     op.create_table(
         "organizations",
         sa.Column(
@@ -359,13 +454,31 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
     )
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_organizations_district_id"), ["district_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_organizations_parent_id"), ["parent_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_organizations_park_id"), ["park_id"], unique=False)
-
+    op.create_index(
+        op.f("ix_organizations_district_id"), "organizations", ["district_id"], unique=False
+    )
+    op.create_index(op.f("ix_organizations_kind"), "organizations", ["kind"], unique=False)
+    op.create_index("ix_organizations_name_sort", "organizations", ["name", "id"], unique=False)
+    op.create_index(
+        op.f("ix_organizations_parent_id"), "organizations", ["parent_id"], unique=False
+    )
+    op.create_index(op.f("ix_organizations_park_id"), "organizations", ["park_id"], unique=False)
+    op.create_index(
+        "ix_organizations_settled_year_asc",
+        "organizations",
+        [sa.literal_column("(settled_year IS NULL)"), "settled_year", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_organizations_settled_year_desc",
+        "organizations",
+        [
+            sa.literal_column("(settled_year IS NULL)"),
+            sa.literal_column("settled_year DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
     op.create_table(
         "project_organizations",
         sa.Column("project_id", sa.String(length=80), nullable=False),
@@ -385,13 +498,12 @@ def upgrade() -> None:
             "project_id", "organization_id", name=op.f("pk_project_organizations")
         ),
     )
-    with op.batch_alter_table("project_organizations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_project_organizations_organization_id"),
-            ["organization_id"],
-            unique=False,
-        )
-
+    op.create_index(
+        op.f("ix_project_organizations_organization_id"),
+        "project_organizations",
+        ["organization_id"],
+        unique=False,
+    )
     op.create_table(
         "renewal_cases",
         sa.Column("park_id", sa.String(length=80), nullable=True),
@@ -436,16 +548,59 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_renewal_cases")),
     )
-    with op.batch_alter_table("renewal_cases", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_renewal_cases_approach"), ["approach"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_renewal_cases_district_id"), ["district_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_renewal_cases_former_occupant_id"), ["former_occupant_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_renewal_cases_park_id"), ["park_id"], unique=False)
-
+    op.create_index(op.f("ix_renewal_cases_approach"), "renewal_cases", ["approach"], unique=False)
+    op.create_index(
+        op.f("ix_renewal_cases_district_id"), "renewal_cases", ["district_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_renewal_cases_floor_area_m2"), "renewal_cases", ["floor_area_m2"], unique=False
+    )
+    op.create_index(
+        "ix_renewal_cases_floor_area_m2_asc",
+        "renewal_cases",
+        [sa.literal_column("(floor_area_m2 IS NULL)"), "floor_area_m2", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_renewal_cases_floor_area_m2_desc",
+        "renewal_cases",
+        [
+            sa.literal_column("(floor_area_m2 IS NULL)"),
+            sa.literal_column("floor_area_m2 DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_renewal_cases_former_occupant_id"),
+        "renewal_cases",
+        ["former_occupant_id"],
+        unique=False,
+    )
+    op.create_index("ix_renewal_cases_name_sort", "renewal_cases", ["name", "id"], unique=False)
+    op.create_index(op.f("ix_renewal_cases_park_id"), "renewal_cases", ["park_id"], unique=False)
+    op.create_index(
+        op.f("ix_renewal_cases_plot_ratio_after"),
+        "renewal_cases",
+        ["plot_ratio_after"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_renewal_cases_plot_ratio_after_asc",
+        "renewal_cases",
+        [sa.literal_column("(plot_ratio_after IS NULL)"), "plot_ratio_after", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_renewal_cases_plot_ratio_after_desc",
+        "renewal_cases",
+        [
+            sa.literal_column("(plot_ratio_after IS NULL)"),
+            sa.literal_column("plot_ratio_after DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
     op.create_table(
         "zero_carbon_factories",
         sa.Column("organization_id", sa.String(length=80), nullable=False),
@@ -496,79 +651,131 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_zero_carbon_factories")),
     )
-    with op.batch_alter_table("zero_carbon_factories", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_zero_carbon_factories_district_id"), ["district_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_zero_carbon_factories_issuer_id"), ["issuer_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_zero_carbon_factories_level"), ["level"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_zero_carbon_factories_organization_id"),
-            ["organization_id"],
-            unique=False,
-        )
-        batch_op.create_index(batch_op.f("ix_zero_carbon_factories_year"), ["year"], unique=False)
+    op.create_index(
+        op.f("ix_zero_carbon_factories_district_id"),
+        "zero_carbon_factories",
+        ["district_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_zero_carbon_factories_issuer_id"),
+        "zero_carbon_factories",
+        ["issuer_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_zero_carbon_factories_level"), "zero_carbon_factories", ["level"], unique=False
+    )
+    op.create_index(
+        op.f("ix_zero_carbon_factories_organization_id"),
+        "zero_carbon_factories",
+        ["organization_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_zero_carbon_factories_stage"), "zero_carbon_factories", ["stage"], unique=False
+    )
+    op.create_index(
+        op.f("ix_zero_carbon_factories_year"), "zero_carbon_factories", ["year"], unique=False
+    )
+    op.create_index(
+        "ix_zero_carbon_factories_year_asc",
+        "zero_carbon_factories",
+        [sa.literal_column("(year IS NULL)"), "year", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_zero_carbon_factories_year_desc",
+        "zero_carbon_factories",
+        [
+            sa.literal_column("(year IS NULL)"),
+            sa.literal_column("year DESC"),
+            sa.literal_column("id DESC"),
+        ],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("zero_carbon_factories", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_zero_carbon_factories_year"))
-        batch_op.drop_index(batch_op.f("ix_zero_carbon_factories_organization_id"))
-        batch_op.drop_index(batch_op.f("ix_zero_carbon_factories_level"))
-        batch_op.drop_index(batch_op.f("ix_zero_carbon_factories_issuer_id"))
-        batch_op.drop_index(batch_op.f("ix_zero_carbon_factories_district_id"))
-
+    op.drop_index("ix_zero_carbon_factories_year_desc", table_name="zero_carbon_factories")
+    op.drop_index("ix_zero_carbon_factories_year_asc", table_name="zero_carbon_factories")
+    op.drop_index(op.f("ix_zero_carbon_factories_year"), table_name="zero_carbon_factories")
+    op.drop_index(op.f("ix_zero_carbon_factories_stage"), table_name="zero_carbon_factories")
+    op.drop_index(
+        op.f("ix_zero_carbon_factories_organization_id"), table_name="zero_carbon_factories"
+    )
+    op.drop_index(op.f("ix_zero_carbon_factories_level"), table_name="zero_carbon_factories")
+    op.drop_index(op.f("ix_zero_carbon_factories_issuer_id"), table_name="zero_carbon_factories")
+    op.drop_index(op.f("ix_zero_carbon_factories_district_id"), table_name="zero_carbon_factories")
     op.drop_table("zero_carbon_factories")
-    with op.batch_alter_table("renewal_cases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_renewal_cases_park_id"))
-        batch_op.drop_index(batch_op.f("ix_renewal_cases_former_occupant_id"))
-        batch_op.drop_index(batch_op.f("ix_renewal_cases_district_id"))
-        batch_op.drop_index(batch_op.f("ix_renewal_cases_approach"))
-
+    op.drop_index("ix_renewal_cases_plot_ratio_after_desc", table_name="renewal_cases")
+    op.drop_index("ix_renewal_cases_plot_ratio_after_asc", table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_plot_ratio_after"), table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_park_id"), table_name="renewal_cases")
+    op.drop_index("ix_renewal_cases_name_sort", table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_former_occupant_id"), table_name="renewal_cases")
+    op.drop_index("ix_renewal_cases_floor_area_m2_desc", table_name="renewal_cases")
+    op.drop_index("ix_renewal_cases_floor_area_m2_asc", table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_floor_area_m2"), table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_district_id"), table_name="renewal_cases")
+    op.drop_index(op.f("ix_renewal_cases_approach"), table_name="renewal_cases")
     op.drop_table("renewal_cases")
-    with op.batch_alter_table("project_organizations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_project_organizations_organization_id"))
-
+    op.drop_index(
+        op.f("ix_project_organizations_organization_id"), table_name="project_organizations"
+    )
     op.drop_table("project_organizations")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_organizations_park_id"))
-        batch_op.drop_index(batch_op.f("ix_organizations_parent_id"))
-        batch_op.drop_index(batch_op.f("ix_organizations_district_id"))
-
+    op.drop_index("ix_organizations_settled_year_desc", table_name="organizations")
+    op.drop_index("ix_organizations_settled_year_asc", table_name="organizations")
+    op.drop_index(op.f("ix_organizations_park_id"), table_name="organizations")
+    op.drop_index(op.f("ix_organizations_parent_id"), table_name="organizations")
+    op.drop_index("ix_organizations_name_sort", table_name="organizations")
+    op.drop_index(op.f("ix_organizations_kind"), table_name="organizations")
+    op.drop_index(op.f("ix_organizations_district_id"), table_name="organizations")
     op.drop_table("organizations")
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_projects_status"))
-        batch_op.drop_index(batch_op.f("ix_projects_sector"))
-        batch_op.drop_index(batch_op.f("ix_projects_investment_cny"))
-        batch_op.drop_index(batch_op.f("ix_projects_district_id"))
-
+    op.drop_index(op.f("ix_projects_status_year"), table_name="projects")
+    op.drop_index("ix_projects_status_date_desc", table_name="projects")
+    op.drop_index("ix_projects_status_date_asc", table_name="projects")
+    op.drop_index(op.f("ix_projects_status_date"), table_name="projects")
+    op.drop_index(op.f("ix_projects_status"), table_name="projects")
+    op.drop_index(op.f("ix_projects_sector"), table_name="projects")
+    op.drop_index("ix_projects_name_sort", table_name="projects")
+    op.drop_index("ix_projects_investment_cny_desc", table_name="projects")
+    op.drop_index("ix_projects_investment_cny_asc", table_name="projects")
+    op.drop_index(op.f("ix_projects_investment_cny"), table_name="projects")
+    op.drop_index(op.f("ix_projects_district_id"), table_name="projects")
     op.drop_table("projects")
-    with op.batch_alter_table("parks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_parks_parent_id"))
-        batch_op.drop_index(batch_op.f("ix_parks_kind"))
-        batch_op.drop_index(batch_op.f("ix_parks_district_id"))
-
+    op.drop_index("ix_parks_pv_installed_capacity_kw_desc", table_name="parks")
+    op.drop_index("ix_parks_pv_installed_capacity_kw_asc", table_name="parks")
+    op.drop_index(op.f("ix_parks_pv_installed_capacity_kw"), table_name="parks")
+    op.drop_index(op.f("ix_parks_parent_id"), table_name="parks")
+    op.drop_index("ix_parks_name_sort", table_name="parks")
+    op.drop_index(op.f("ix_parks_kind"), table_name="parks")
+    op.drop_index(op.f("ix_parks_district_id"), table_name="parks")
     op.drop_table("parks")
-    with op.batch_alter_table("citations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_citations_subject_type"))
-        batch_op.drop_index(batch_op.f("ix_citations_source_id"))
-
+    op.drop_index(op.f("ix_citations_subject_type"), table_name="citations")
+    op.drop_index(op.f("ix_citations_source_id"), table_name="citations")
     op.drop_table("citations")
+    op.drop_index("ix_sources_title_sort", table_name="sources")
+    op.drop_index(op.f("ix_sources_language"), table_name="sources")
+    op.drop_index("ix_sources_date_desc", table_name="sources")
+    op.drop_index("ix_sources_date_asc", table_name="sources")
+    op.drop_index(op.f("ix_sources_date"), table_name="sources")
     op.drop_table("sources")
-    with op.batch_alter_table("search_grams", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_search_grams_subject_id"))
-
+    op.drop_index(op.f("ix_search_grams_subject_id"), table_name="search_grams")
     op.drop_table("search_grams")
     op.drop_table("kb_revision")
-    with op.batch_alter_table("figures", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_figures_subject_type"))
-        batch_op.drop_index(batch_op.f("ix_figures_metric"))
-        batch_op.drop_index(batch_op.f("ix_figures_kind"))
-
+    op.drop_index("ix_figures_value_normalized_sort", table_name="figures")
+    op.drop_index(op.f("ix_figures_unit_normalized"), table_name="figures")
+    op.drop_index(op.f("ix_figures_subject_type"), table_name="figures")
+    op.drop_index(op.f("ix_figures_subject_id"), table_name="figures")
+    op.drop_index(op.f("ix_figures_qualifier"), table_name="figures")
+    op.drop_index("ix_figures_period_start_desc", table_name="figures")
+    op.drop_index("ix_figures_period_start_asc", table_name="figures")
+    op.drop_index(op.f("ix_figures_period_start"), table_name="figures")
+    op.drop_index("ix_figures_metric_sort", table_name="figures")
+    op.drop_index(op.f("ix_figures_kind"), table_name="figures")
     op.drop_table("figures")
-    with op.batch_alter_table("districts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_districts_parent_id"))
-
+    op.drop_index(op.f("ix_districts_parent_id"), table_name="districts")
+    op.drop_index("ix_districts_name_sort", table_name="districts")
+    op.drop_index(op.f("ix_districts_kind"), table_name="districts")
     op.drop_table("districts")
