@@ -219,7 +219,7 @@ def _order_by(keys: Sequence[SortKey]) -> list[Any]:
     (`column IS NULL` first for a nullable column; see `add_sort_indexes`)."""
     terms: list[Any] = []
     for key in keys:
-        if key.column.expression.nullable:  # type: ignore[attr-defined]
+        if key.column.expression.nullable:
             terms.append(key.column.is_(None))
         terms.append(key.column.desc() if key.descending else key.column.asc())
     return terms

@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Index, MetaData, String
+from sqlalchemy import Index, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.models.enums import SubjectType
@@ -60,6 +60,7 @@ def add_sort_indexes(model: type[Base], *names: str) -> None:
     A nullable column sorts as `(column IS NULL), column, id` (see app/listing.py), which needs
     one index per direction; a column that cannot be null needs one index read either way."""
     table = model.__table__
+    assert isinstance(table, Table)
     id_column = table.c.id
     for name in names:
         column = table.c[name]
