@@ -1,4 +1,5 @@
 import logging
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -7,9 +8,11 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import get_engine
+from app.db import get_engine, make_engine
 from app.migrate import downgrade, upgrade
+from app.plans import query_plans, row_counts
 from app.seeding import SeedError, seed_database
+from app.synth import AlreadySynthesizedError, Plan, synthesize
 
 cli = typer.Typer(
     help="CityKB: a cited knowledge base of a city's development.", no_args_is_help=True
@@ -64,6 +67,46 @@ def serve(
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level=settings.log_level)
+
+
+@cli.command()
+def synth(
+    projects: Annotated[int, typer.Option(min=1, help="How many synthetic projects.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same records.")] = 1,
+) -> None:
+    """Bulk-load deterministic synthetic records (every collection) for scale tests."""
+    # A bulk load runs far longer than any request may: no statement timeout here.
+    engine = make_engine(get_settings().database_url, statement_timeout_ms=24 * 3_600_000)
+    upgrade(engine)
+    started = time.perf_counter()
+    with typer.progressbar(length=Plan(projects).total_rows(), label="synth") as bar:
+        try:
+            counts = synthesize(engine, projects=projects, seed=seed, progress=bar.update)
+        except AlreadySynthesizedError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+    elapsed = time.perf_counter() - started
+    rows = ", ".join(f"{table}: {count}" for table, count in sorted(counts.rows.items()))
+    typer.echo(f"synth: {projects} projects in {elapsed:.1f} s ({rows})")
+
+
+@cli.command()
+def explain(
+    full_scans_only: Annotated[
+        bool, typer.Option(help="Print only plans with a full scan.")
+    ] = False,
+) -> None:
+    """Print the database's plan for every documented list query; exit 1 on a full scan."""
+    engine = get_engine()
+    typer.echo(f"rows: {row_counts(engine)}")
+    plans = query_plans(engine)
+    for plan in plans:
+        if plan.full_scan or not full_scans_only:
+            typer.echo(plan.describe())
+    scans = sum(plan.full_scan for plan in plans)
+    typer.echo(f"{len(plans)} queries, {scans} with a full scan")
+    if scans:
+        raise typer.Exit(1)
 
 
 def main() -> None:

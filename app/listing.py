@@ -349,7 +349,8 @@ def apply_filters(statement: Select[Any], spec: ListSpec, query: BaseModel) -> S
     return statement
 
 
-def _ordered(statement: Select[Any], spec: ListSpec, query: PageQuery) -> Select[Any]:
+def order_and_seek(statement: Select[Any], spec: ListSpec, query: PageQuery) -> Select[Any]:
+    """Order a statement by the query's sort and start it after the query's cursor."""
     keys = parse_sort(query.sort, spec)
     if query.cursor is not None:
         statement = statement.where(_keyset(keys, decode_cursor(query.cursor, keys)))
@@ -363,7 +364,7 @@ def paginate(
     keys = parse_sort(query.sort, spec)
     filtered = apply_filters(statement, spec, query)
     total = session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery()))
-    rows = session.scalars(_ordered(filtered, spec, query).limit(query.limit + 1)).all()
+    rows = session.scalars(order_and_seek(filtered, spec, query).limit(query.limit + 1)).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -377,7 +378,7 @@ def stream(
     """Every matching row in order, fetched in batches; `limit` applies only when given.
 
     Parameters are checked here, before the caller starts a response."""
-    ordered = _ordered(apply_filters(statement, spec, query), spec, query)
+    ordered = order_and_seek(apply_filters(statement, spec, query), spec, query)
     if "limit" in query.model_fields_set:
         ordered = ordered.limit(query.limit)
     return iter(session.scalars(ordered.execution_options(yield_per=CSV_BATCH)))

@@ -1,4 +1,5 @@
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,7 +8,7 @@ os.environ["PREPARE_ON_START"] = "false"
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -76,3 +77,21 @@ def source_paragraphs() -> list[str]:
     if not SOURCE_TEXT.exists():
         pytest.skip(f"the seed source text is not here ({SOURCE_TEXT}); a user's clone has none")
     return SOURCE_TEXT.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"citykb_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -61,7 +61,7 @@ class Collection:
         return ("an " if self.singular[0] in "aeiou" else "a ") + self.singular
 
 
-def _list_query_model(collection: Collection) -> type[PageQuery]:
+def list_query_model(collection: Collection) -> type[PageQuery]:
     sortable = ", ".join(f"`{name}`" for name in collection.spec.sortable)
     keys = list(collection.schema.model_fields)
     return create_model(
@@ -93,7 +93,7 @@ def _list_query_model(collection: Collection) -> type[PageQuery]:
     )
 
 
-def _stats_query_model(collection: Collection) -> type[StatsQuery]:
+def stats_query_model(collection: Collection) -> type[StatsQuery]:
     groupable = ", ".join(f"`{name}`" for name in collection.spec.equality)
     return create_model(
         collection.operation("", collection.singular, "StatsQuery"),
@@ -141,8 +141,8 @@ def collection_router(collection: Collection) -> APIRouter:
     """The read routes of one collection."""
     router = APIRouter(tags=[collection.path.strip("/")])
     schema, spec = collection.schema, collection.spec
-    list_query = _list_query_model(collection)
-    stats_query = _stats_query_model(collection)
+    list_query = list_query_model(collection)
+    stats_query = stats_query_model(collection)
     filters_query = collection.filters
     csv_name = collection.path.strip("/") + ".csv"
 

@@ -59,7 +59,7 @@ COLLECTION = Collection(
     get_record=lambda session, record_id: service.get_zero_carbon_factory(
         session=session, factory_id=record_id
     ),
-    sort_example="-year,name",
+    sort_example="-year",
     id_example="wanbang-digital-energy-2025",
     description="Recognitions of factories as zero-carbon or near-zero-carbon.",
 )

@@ -13,8 +13,9 @@ class SearchGram(Base):
     query is a prefix range on the same index."""
 
     __tablename__ = "search_grams"
-    # Lookups go by gram; rewriting a record's grams goes by subject_id.
-    __table_args__ = (Index(None, "subject_id", "subject_type"),)
+    # Lookups go by gram; rewriting a record's grams goes by subject_id. On SQLite the table is
+    # its primary key (WITHOUT ROWID): one B-tree fewer to write, and lookups read no table.
+    __table_args__ = (Index(None, "subject_id", "subject_type"), {"sqlite_with_rowid": False})
 
     gram: Mapped[str] = mapped_column(String(8), primary_key=True)
     subject_type: Mapped[SubjectType] = mapped_column(

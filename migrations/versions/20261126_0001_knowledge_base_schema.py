@@ -189,6 +189,7 @@ def upgrade() -> None:
         ),
         sa.Column("subject_id", sa.String(length=80), nullable=False),
         sa.PrimaryKeyConstraint("gram", "subject_type", "subject_id", name=op.f("pk_search_grams")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_search_grams_subject_id"),
