@@ -4,8 +4,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import get_session
+from app.main import create_app
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus, SubjectType
 from app.text import to_traditional
@@ -80,3 +83,21 @@ def assert_problem(response: Any, status: int, parameter: str | None = None) -> 
         assert parameter in body["detail"]
         assert any(parameter in error["loc"] for error in body["errors"])
     return body
+
+
+def app_on(engine: Engine) -> TestClient:
+    """The app with sessions from this engine, outside any test transaction."""
+    application = create_app()
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def session_from_engine() -> Iterator[Session]:
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+
+    application.dependency_overrides[get_session] = session_from_engine
+    return TestClient(application)

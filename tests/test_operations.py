@@ -5,24 +5,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import SessionDep, get_session, make_engine
-from app.main import create_app
+from app.db import SessionDep, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from app.models import Base
-from tests.factories import assert_problem
+from tests.factories import app_on, assert_problem
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
@@ -129,24 +124,6 @@ def test_the_server_starts_and_answers_503_while_the_database_is_down(tmp_path: 
     assert_problem(readiness, 503)
     assert_problem(response, 503)
     assert response.headers["retry-after"] == "5"
-
-
-def app_on(engine: Any) -> TestClient:
-    """The app with sessions from this engine, outside any test transaction."""
-    application = create_app()
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-
-    def session_from_engine() -> Iterator[Session]:
-        with factory() as session:
-            try:
-                yield session
-                session.commit()
-            except Exception:
-                session.rollback()
-                raise
-
-    application.dependency_overrides[get_session] = session_from_engine
-    return TestClient(application)
 
 
 def test_a_runaway_statement_is_cancelled_with_a_clear_error(

@@ -17,7 +17,7 @@ from app.models.enums import SubjectType
 from app.plans import query_plans
 from app.search import documents, reindex
 from app.synth import AlreadySynthesizedError, synthesize
-from tests.test_operations import app_on
+from tests.factories import app_on
 
 
 @pytest.fixture
