@@ -19,7 +19,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import get_settings
@@ -324,7 +324,9 @@ def _equals(column: InstrumentedAttribute[Any], values: Sequence[Any]) -> Column
     return or_(clause, column.is_(None)) if NULL in values else clause
 
 
-def apply_filters(statement: Select[Any], spec: ListSpec, query: BaseModel) -> Select[Any]:
+def apply_filters(
+    session: Session | Connection, statement: Select[Any], spec: ListSpec, query: BaseModel
+) -> Select[Any]:
     """Add a query's filters and `q` to a statement."""
     values = query.model_dump()
     for name in spec.ranges:
@@ -345,7 +347,9 @@ def apply_filters(statement: Select[Any], spec: ListSpec, query: BaseModel) -> S
             statement = statement.where(make_clause(values[name]))
     q = values.get("q")
     if q is not None and q.strip():
-        statement = statement.where(matches(spec.subject, spec.model.id, spec.model.search_text, q))
+        statement = statement.where(
+            matches(session, spec.subject, spec.model.id, spec.model.search_text, q)
+        )
     return statement
 
 
@@ -362,7 +366,7 @@ def paginate(
 ) -> Page[Any]:
     """Run a filtered, sorted, keyset-paginated list query and count its total."""
     keys = parse_sort(query.sort, spec)
-    filtered = apply_filters(statement, spec, query)
+    filtered = apply_filters(session, statement, spec, query)
     total = session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery()))
     rows = session.scalars(order_and_seek(filtered, spec, query).limit(query.limit + 1)).all()
     next_cursor = None
@@ -378,7 +382,7 @@ def stream(
     """Every matching row in order, fetched in batches; `limit` applies only when given.
 
     Parameters are checked here, before the caller starts a response."""
-    ordered = order_and_seek(apply_filters(statement, spec, query), spec, query)
+    ordered = order_and_seek(apply_filters(session, statement, spec, query), spec, query)
     if "limit" in query.model_fields_set:
         ordered = ordered.limit(query.limit)
     return iter(session.scalars(ordered.execution_options(yield_per=CSV_BATCH)))
@@ -478,7 +482,7 @@ def aggregate(
     statement: Select[Any] = select(
         *group_columns, func.count().label("count"), *measures
     ).select_from(spec.model)
-    statement = apply_filters(statement, spec, query)
+    statement = apply_filters(session, statement, spec, query)
     if group_columns:
         statement = statement.group_by(*group_columns).order_by(
             func.count().desc(), *(column.asc().nulls_last() for column in group_columns)
@@ -499,6 +503,7 @@ def facets(*, session: Session, spec: ListSpec, query: BaseModel) -> dict[str, A
     for name in spec.equality:
         column = spec.columns[name]
         statement = apply_filters(
+            session,
             select(column.label("value"), func.count().label("count")).select_from(spec.model),
             spec,
             query,

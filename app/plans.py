@@ -93,9 +93,11 @@ def documented_queries(connection: Connection, collection: Collection) -> Iterat
         yield {"q": record_name}
 
 
-def _statement(collection: Collection, params: dict[str, Any]) -> Select[Any]:
+def _statement(
+    connection: Connection, collection: Collection, params: dict[str, Any]
+) -> Select[Any]:
     query: PageQuery = list_query_model(collection).model_validate(params)
-    filtered = apply_filters(collection.rows(), collection.spec, query)
+    filtered = apply_filters(connection, collection.rows(), collection.spec, query)
     return order_and_seek(filtered, collection.spec, query).limit(query.limit + 1)
 
 
@@ -131,7 +133,7 @@ def query_plans(engine: Engine, *, avoid_sequential_scans: bool = False) -> list
             connection.execute(text("SET enable_seqscan = off"))
         for collection in COLLECTIONS:
             for params in documented_queries(connection, collection):
-                plan = _explain(connection, _statement(collection, params))
+                plan = _explain(connection, _statement(connection, collection, params))
                 plans.append(
                     QueryPlan(
                         collection=collection.path.strip("/"),

@@ -6,15 +6,17 @@ bigrams are looked up in; the few candidates are then checked for the whole phra
 `app.changes` rewrites the index for every record a flush touches."""
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import (
     Citation,
@@ -25,6 +27,7 @@ from app.models import (
     Project,
     RenewalCase,
     SearchGram,
+    SearchGramCount,
     Source,
     ZeroCarbonFactory,
 )
@@ -115,25 +118,48 @@ def grams(folded: str) -> set[str]:
     return result
 
 
+CANDIDATE_GRAMS = 3
+"""How many of a query's bigrams, the rarest, pick the candidates that the phrase is checked on."""
+
+
 def matches(
-    subject: SubjectType, id_column: InstrumentedAttribute[str], text_column: Any, q: str
+    connection: Connection | Session,
+    subject: SubjectType,
+    id_column: InstrumentedAttribute[str],
+    text_column: Any,
+    q: str,
 ) -> ColumnElement[bool]:
-    """Records of this kind whose document contains `q`, found through the bigram index."""
+    """Records of this kind whose document contains `q`, found through the bigram index.
+
+    The query's rarest bigrams (by `search_gram_counts`) select candidates through the index;
+    the whole phrase is then checked on those few. A bigram no record holds means no match."""
     folded = fold(q.strip())
     condition: ColumnElement[bool] = text_column.contains(folded, autoescape=True)
     tokens = TOKEN.findall(folded)
-    pairs = {token[i : i + 2] for token in tokens for i in range(len(token) - 1)}
-    singles = {token for token in tokens if len(token) == 1}
+    pairs = sorted({token[i : i + 2] for token in tokens for i in range(len(token) - 1)})
+    singles = sorted({token for token in tokens if len(token) == 1})
     of_subject = SearchGram.subject_type == subject
     if pairs:
+        counts: dict[str, int] = {
+            gram: records
+            for gram, records in connection.execute(
+                select(SearchGramCount.gram, SearchGramCount.records).where(
+                    SearchGramCount.subject_type == subject, SearchGramCount.gram.in_(pairs)
+                )
+            )
+        }
+        if any(counts.get(pair, 0) <= 0 for pair in pairs):
+            return false()
+        rarest = sorted(pairs, key=lambda pair: (counts[pair], pair))[:CANDIDATE_GRAMS]
         candidates = (
             select(SearchGram.subject_id)
-            .where(of_subject, SearchGram.gram.in_(sorted(pairs)))
+            .where(of_subject, SearchGram.gram.in_(rarest))
             .group_by(SearchGram.subject_id)
-            .having(func.count() == len(pairs))
+            .having(func.count() == len(rarest))
         )
         condition = and_(id_column.in_(candidates), condition)
-    for single in sorted(singles):
+    elif singles:
+        single = singles[0]
         starting = select(SearchGram.subject_id).where(
             of_subject, SearchGram.gram >= single, SearchGram.gram < chr(ord(single) + 1)
         )
@@ -156,7 +182,8 @@ def snippet(parts: Iterable[str | None], q: str, *, width: int = 24) -> str | No
 
 
 def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) -> None:
-    """Rewrite the folded document and the grams of these records (gone ones: drop grams)."""
+    """Rewrite the folded document and the grams of these records (gone ones: drop grams),
+    and move the gram counts by the difference."""
     document = documents()[subject]
     quotes: dict[str, list[str]] = defaultdict(list)
     for subject_id, quote in connection.execute(
@@ -165,9 +192,10 @@ def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) ->
         .order_by(Citation.id)
     ):
         quotes[subject_id].append(quote)
-    connection.execute(
-        delete(SearchGram).where(SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids))
-    )
+    of_records = and_(SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids))
+    change: Counter[str] = Counter()
+    change.subtract(connection.scalars(select(SearchGram.gram).where(of_records)))
+    connection.execute(delete(SearchGram).where(of_records))
     rows = connection.execute(document.select().where(document.model.id.in_(ids))).all()
     gram_rows: list[dict[str, Any]] = []
     for record_id, *parts in rows:
@@ -175,9 +203,32 @@ def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) ->
         connection.execute(
             update(document.model).where(document.model.id == record_id).values(search_text=text)
         )
+        record_grams = grams(text)
+        change.update(record_grams)
         gram_rows.extend(
             {"subject_type": subject, "subject_id": record_id, "gram": gram}
-            for gram in sorted(grams(text))
+            for gram in sorted(record_grams)
         )
     if gram_rows:
         connection.execute(insert(SearchGram), gram_rows)
+    add_gram_counts(connection, subject, change)
+
+
+def add_gram_counts(connection: Connection, subject: SubjectType, change: Counter[str]) -> None:
+    """Add `change` to the stored count of records of this kind that hold each gram."""
+    rows = [
+        {"subject_type": subject, "gram": gram, "records": delta}
+        for gram, delta in sorted(change.items())
+        if delta
+    ]
+    if not rows:
+        return
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(SearchGramCount)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[SearchGramCount.subject_type, SearchGramCount.gram],
+            set_={"records": SearchGramCount.records + statement.excluded.records},
+        ),
+        rows,
+    )

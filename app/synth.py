@@ -7,6 +7,7 @@ transaction: a run that is stopped leaves nothing behind."""
 
 import datetime as dt
 import random
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -17,6 +18,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from app.models import (
     Base,
     Revision,
+    SearchGramCount,
     Source,
     project_organizations,
 )
@@ -153,6 +155,20 @@ class _Writer:
         self.counts.add(table.name, len(batch))
         self.progress(len(batch))
 
+    def add_gram_counts(self, rows: list[tuple[str, str, int]]) -> None:
+        """Add to the gram counts (see `app.search.add_gram_counts`)."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        statement = (
+            f"INSERT INTO {SearchGramCount.__tablename__} (subject_type, gram, records) "
+            f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (subject_type, gram) "
+            "DO UPDATE SET records = search_gram_counts.records + excluded.records"
+        )
+        if self.dialect == "sqlite":
+            self.connection.executemany(statement, rows)
+        else:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(statement, rows)
+
     def execute(self, statement: str) -> None:
         if self.dialect == "sqlite":
             self.connection.execute(statement)
@@ -199,12 +215,15 @@ def _load(writer: _Writer, plan: Plan, rng: random.Random, source_id: str, prefi
     documents = _Documents()
     citations: list[tuple[Any, ...]] = []
     gram_rows: list[tuple[Any, ...]] = []
+    gram_counts: dict[str, Counter[str]] = defaultdict(Counter)
 
     def cite(subject: SubjectType, record_id: str) -> None:
         citations.append((subject.value, record_id, None, source_id, 1, QUOTE))
 
     def index(subject: SubjectType, record_id: str, text: str) -> None:
-        gram_rows.extend((gram, subject.value, record_id) for gram in grams(text))
+        record_grams = grams(text)
+        gram_counts[subject.value].update(record_grams)
+        gram_rows.extend((gram, subject.value, record_id) for gram in record_grams)
 
     def flush_companions() -> None:
         writer.write(TABLES["citations"], CITATION_COLUMNS, citations)
@@ -404,6 +423,13 @@ def _load(writer: _Writer, plan: Plan, rng: random.Random, source_id: str, prefi
         index(SubjectType.figure, row[0], row[-1])
     writer.write(TABLES["figures"], FIGURE_COLUMNS, figure_rows)
     flush_companions()
+    writer.add_gram_counts(
+        [
+            (subject, gram, count)
+            for subject, counts in gram_counts.items()
+            for gram, count in sorted(counts.items())
+        ]
+    )
     writer.execute(f"UPDATE {Revision.__tablename__} SET value = value + 1 WHERE id = 1")
 
 

@@ -346,7 +346,7 @@ def test_q_is_answered_from_the_bigram_index(session: Session) -> None:
     from app.search import matches
 
     statement = select(Project.id).where(
-        matches(Project.citation_subject, Project.id, Project.search_text, "光伏电站")
+        matches(session, Project.citation_subject, Project.id, Project.search_text, "江苏时代")
     )
     compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = " | ".join(
@@ -476,3 +476,30 @@ def test_a_truncated_cursor_is_refused(client: TestClient) -> None:
     for cut in (1, len(cursor) // 2, len(cursor) - 1):
         response = client.get("/api/v1/projects", params={"limit": 2, "cursor": cursor[:cut]})
         assert_problem(response, 400, "cursor")
+
+
+def test_gram_counts_follow_every_write(client: TestClient, session: Session) -> None:
+    def mismatches() -> list[Any]:
+        return list(
+            session.execute(
+                text(
+                    "SELECT c.subject_type, c.gram, c.records, "
+                    "(SELECT count(*) FROM search_grams g WHERE g.subject_type = c.subject_type "
+                    "AND g.gram = c.gram) AS actual FROM search_gram_counts c "
+                    "WHERE c.records <> (SELECT count(*) FROM search_grams g "
+                    "WHERE g.subject_type = c.subject_type AND g.gram = c.gram)"
+                )
+            )
+        )
+
+    assert mismatches() == []
+    make_project(session, project_id="counted", name="光伏示范项目")
+    project = session.get(Project, "counted")
+    assert project is not None
+    project.name, project.name_zh_hant = "储能项目", "儲能項目"
+    session.flush()
+    assert mismatches() == []
+    session.delete(project)
+    session.flush()
+    assert mismatches() == []
+    assert ids(client.get("/api/v1/projects", params={"q": "储能"})) == []

@@ -115,10 +115,10 @@ def test_every_documented_list_query_uses_an_index(synthetic: Engine) -> None:
 def test_a_search_is_answered_from_the_gram_index(synthetic: Engine) -> None:
     from app.search import matches
 
-    statement = select(Project.id).where(
-        matches(SubjectType.project, Project.id, Project.search_text, "光伏")
-    )
     with synthetic.connect() as connection:
+        statement = select(Project.id).where(
+            matches(connection, SubjectType.project, Project.id, Project.search_text, "光伏")
+        )
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET enable_seqscan = off"))
         sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))

@@ -9,7 +9,7 @@ from app.models.park import Park
 from app.models.project import Project, project_organizations
 from app.models.renewal_case import RenewalCase
 from app.models.revision import Revision
-from app.models.search_gram import SearchGram
+from app.models.search_gram import SearchGram, SearchGramCount
 from app.models.source import Source
 from app.models.zero_carbon_factory import ZeroCarbonFactory
 
@@ -24,6 +24,7 @@ __all__ = [
     "RenewalCase",
     "Revision",
     "SearchGram",
+    "SearchGramCount",
     "Source",
     "ZeroCarbonFactory",
     "project_organizations",

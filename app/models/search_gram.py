@@ -1,4 +1,4 @@
-from sqlalchemy import Index, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import SLUG_LENGTH, Base
@@ -22,3 +22,15 @@ class SearchGram(Base):
         enum_column(SubjectType, "search_subject_type"), primary_key=True
     )
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+
+
+class SearchGramCount(Base):
+    """How many records of a kind hold a gram: a search looks up its rarest grams only."""
+
+    __tablename__ = "search_gram_counts"
+
+    subject_type: Mapped[SubjectType] = mapped_column(
+        enum_column(SubjectType, "gram_count_subject_type"), primary_key=True
+    )
+    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    records: Mapped[int] = mapped_column(Integer)

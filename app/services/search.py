@@ -46,7 +46,7 @@ def search_all(
     for subject in subjects:
         document = documents()[subject]
         model = document.model
-        condition = matches(subject, model.id, model.search_text, q)
+        condition = matches(session, subject, model.id, model.search_text, q)
         total += session.scalar(select(func.count()).select_from(model).where(condition)) or 0
         rows = session.execute(
             document.select().where(condition).order_by(model.id).limit(CANDIDATES_PER_KIND)

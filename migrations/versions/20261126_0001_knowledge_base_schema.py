@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 13:29:41.232913
+Create Date: 2026-11-26 13:50:32.333596
 """
 
 from collections.abc import Sequence
@@ -166,6 +166,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_revision")),
     )
     op.bulk_insert(revision_table, [{"id": 1, "value": 0}])
+    op.create_table(
+        "search_gram_counts",
+        sa.Column(
+            "subject_type",
+            sa.Enum(
+                "project",
+                "park",
+                "renewal_case",
+                "zero_carbon_factory",
+                "organization",
+                "district",
+                "source",
+                "figure",
+                name="gram_count_subject_type",
+                native_enum=False,
+                create_constraint=True,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("gram", sa.String(length=8), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("subject_type", "gram", name=op.f("pk_search_gram_counts")),
+    )
     op.create_table(
         "search_grams",
         sa.Column("gram", sa.String(length=8), nullable=False),
@@ -764,6 +788,7 @@ def downgrade() -> None:
     op.drop_table("sources")
     op.drop_index(op.f("ix_search_grams_subject_id"), table_name="search_grams")
     op.drop_table("search_grams")
+    op.drop_table("search_gram_counts")
     op.drop_table("kb_revision")
     op.drop_index("ix_figures_value_normalized_sort", table_name="figures")
     op.drop_index(op.f("ix_figures_unit_normalized"), table_name="figures")
