@@ -140,14 +140,10 @@ def matches(
     singles = sorted({token for token in tokens if len(token) == 1})
     of_subject = SearchGram.subject_type == subject
     if pairs:
-        counts: dict[str, int] = {
-            gram: records
-            for gram, records in connection.execute(
-                select(SearchGramCount.gram, SearchGramCount.records).where(
-                    SearchGramCount.subject_type == subject, SearchGramCount.gram.in_(pairs)
-                )
-            )
-        }
+        counted = select(SearchGramCount.gram, SearchGramCount.records).where(
+            SearchGramCount.subject_type == subject, SearchGramCount.gram.in_(pairs)
+        )
+        counts: dict[str, int] = dict(connection.execute(counted).all())
         if any(counts.get(pair, 0) <= 0 for pair in pairs):
             return false()
         rarest = sorted(pairs, key=lambda pair: (counts[pair], pair))[:CANDIDATE_GRAMS]
