@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -74,14 +74,14 @@ def serve(database_url: str) -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def wait_for(url: str, status: int, *, seconds: float = 30) -> httpx.Response:
+def wait_for(url: str, status: int, *, seconds: float = 30) -> httpx2.Response:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            response = httpx.get(url, timeout=5)
+            response = httpx2.get(url, timeout=5)
             if response.status_code == status:
                 return response
-        except httpx.TransportError:
+        except httpx2.TransportError:
             response = None
         if time.monotonic() > deadline:
             raise AssertionError(f"{url} did not answer {status}: {response}")
@@ -116,8 +116,8 @@ def test_the_server_starts_and_answers_503_while_the_database_is_down(tmp_path: 
     try:
         assert wait_for(f"{base}/healthz", 200).json() == {"status": "ok"}
         started = time.monotonic()
-        readiness = httpx.get(f"{base}/readyz", timeout=10)
-        response = httpx.get(f"{base}/api/v1/projects", timeout=10)
+        readiness = httpx2.get(f"{base}/readyz", timeout=10)
+        response = httpx2.get(f"{base}/api/v1/projects", timeout=10)
         assert time.monotonic() - started < 10
     finally:
         stop(process)
