@@ -71,7 +71,16 @@ def problem_response(error: AppError) -> Response:
 
 
 def _validation_problem(exc: RequestValidationError) -> AppError:
-    errors = [ProblemError(loc=list(err["loc"]), msg=err["msg"]) for err in exc.errors()]
+    # One problem per input: a value that fits no member of a union (an enum or `null`) is
+    # reported once, with what each member would have accepted.
+    merged: dict[tuple[str | int, ...], list[str]] = {}
+    for err in exc.errors():
+        loc = tuple(part for i, part in enumerate(err["loc"]) if i < 2 or isinstance(part, int))
+        msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+        merged.setdefault(loc, []).append(msg)
+    errors = [
+        ProblemError(loc=list(loc), msg=_either(messages)) for loc, messages in merged.items()
+    ]
     detail = "; ".join(
         f"Invalid {err.loc[0]} parameter '{err.loc[1]}': {err.msg}"
         if len(err.loc) > 1
@@ -81,6 +90,13 @@ def _validation_problem(exc: RequestValidationError) -> AppError:
     # An unknown parameter is a malformed request rather than an invalid value.
     unknown = any(err["type"] == "extra_forbidden" for err in exc.errors())
     return AppError(400 if unknown else 422, detail, errors=errors)
+
+
+def _either(messages: list[str]) -> str:
+    prefix = "Input should be "
+    if len(messages) > 1 and all(message.startswith(prefix) for message in messages):
+        return prefix + " or ".join(message.removeprefix(prefix) for message in messages)
+    return "; ".join(messages)
 
 
 RETRY_AFTER_S = 5

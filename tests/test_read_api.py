@@ -250,3 +250,14 @@ def test_landing_page_links_the_docs_and_loads_nothing_from_other_hosts(
     assert 'href="/docs"' in page.text
     assert "http://" not in page.text
     assert "https://" not in page.text
+
+
+def test_a_value_no_member_of_a_union_accepts_is_one_error(client: TestClient) -> None:
+    body = assert_problem(client.get("/api/v1/projects", params={"status": "demolished"}), 422)
+    assert body["errors"] == [
+        {
+            "loc": ["query", "status", 0],
+            "msg": "Input should be 'landed', 'signed', 'under_construction' or "
+            "'in_production' or 'null'",
+        }
+    ]
