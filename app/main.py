@@ -7,17 +7,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
 from app import landing
-from app.api import (
-    districts,
-    figures,
-    organizations,
-    parks,
-    projects,
-    renewal_cases,
-    search,
-    sources,
-    zero_carbon_factories,
-)
+from app.api import search
+from app.api.collection import collection_router
+from app.api.registry import COLLECTIONS
 from app.config import get_settings
 from app.db import SessionDep, get_engine
 from app.errors import AppError, install_error_handlers
@@ -59,18 +51,9 @@ def create_app() -> FastAPI:
         expose_headers=["ETag"],
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (
-        projects,
-        parks,
-        renewal_cases,
-        zero_carbon_factories,
-        organizations,
-        districts,
-        figures,
-        sources,
-        search,
-    ):
-        api.include_router(module.router)
+    for collection in COLLECTIONS:
+        api.include_router(collection_router(collection))
+    api.include_router(search.router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(landing.router)

@@ -9,33 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, func, select, text
 
-from app.api import (
-    districts,
-    figures,
-    organizations,
-    parks,
-    projects,
-    renewal_cases,
-    sources,
-    zero_carbon_factories,
-)
 from app.api.collection import Collection, list_query_model
+from app.api.registry import COLLECTIONS
 from app.listing import PageQuery, apply_filters, order_and_seek
 from app.models import Base, project_organizations
 
-COLLECTIONS: tuple[Collection, ...] = tuple(
-    module.COLLECTION
-    for module in (
-        projects,
-        parks,
-        renewal_cases,
-        zero_carbon_factories,
-        organizations,
-        districts,
-        figures,
-        sources,
-    )
-)
 SQLITE_FULL_SCAN = re.compile(r"^SCAN (\w+)$")
 POSTGRES_FULL_SCAN = re.compile(r"Seq Scan on (\w+)")
 SMALL_TABLE_ROWS = 1000

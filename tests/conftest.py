@@ -1,6 +1,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 # The app under test works on the test database only; nothing prepares ./citykb.db behind it.
@@ -12,10 +13,11 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.main import app
 from app.migrate import upgrade
 from app.seeding import seed_database
+from tests.factories import serve_sessions
 
 SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"
 
@@ -57,15 +59,7 @@ def session(engine: Engine) -> Iterator[Session]:
 def client(session: Session) -> Iterator[TestClient]:
     """An HTTP client whose requests share the test's rolled-back transaction."""
 
-    def override() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = override
+    serve_sessions(app, lambda: nullcontext(session))
     with TestClient(app) as client:
         yield client
     app.dependency_overrides.clear()

@@ -1,8 +1,10 @@
 """Helpers that build records and requests for tests."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,13 +87,13 @@ def assert_problem(response: Any, status: int, parameter: str | None = None) -> 
     return body
 
 
-def app_on(engine: Engine) -> TestClient:
-    """The app with sessions from this engine, outside any test transaction."""
-    application = create_app()
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+def serve_sessions(
+    application: FastAPI, session_scope: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    """Make the app take its sessions from `session_scope`, committing as `get_session` does."""
 
-    def session_from_engine() -> Iterator[Session]:
-        with factory() as session:
+    def session_dependency() -> Iterator[Session]:
+        with session_scope() as session:
             try:
                 yield session
                 session.commit()
@@ -99,5 +101,11 @@ def app_on(engine: Engine) -> TestClient:
                 session.rollback()
                 raise
 
-    application.dependency_overrides[get_session] = session_from_engine
+    application.dependency_overrides[get_session] = session_dependency
+
+
+def app_on(engine: Engine) -> TestClient:
+    """The app with sessions from this engine, outside any test transaction."""
+    application = create_app()
+    serve_sessions(application, sessionmaker(bind=engine, expire_on_commit=False))
     return TestClient(application)

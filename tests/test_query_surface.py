@@ -12,30 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.api import (
-    districts,
-    figures,
-    organizations,
-    parks,
-    projects,
-    renewal_cases,
-    sources,
-    zero_carbon_factories,
-)
+from app.api.collection import Collection
+from app.api.projects import COLLECTION as PROJECTS
+from app.api.registry import COLLECTIONS
 from app.models import Project
 from app.models.enums import ProjectStatus
 from tests.factories import assert_problem, make_project, walk
-
-API_MODULES = (
-    projects,
-    parks,
-    renewal_cases,
-    zero_carbon_factories,
-    organizations,
-    districts,
-    figures,
-    sources,
-)
 
 
 def ids(response: Any) -> list[str]:
@@ -88,7 +70,7 @@ def test_every_list_filter_is_documented_with_an_example(client: TestClient) -> 
 
 # Pagination ------------------------------------------------------------------------------
 
-SORT_KEYS = list(projects.COLLECTION.spec.sortable)
+SORT_KEYS = list(PROJECTS.spec.sortable)
 
 
 @settings(
@@ -404,16 +386,17 @@ def test_cors_preflight_allows_reads(client: TestClient) -> None:
 SQL_FRAGMENTS = ["' OR '1'='1", "1; DROP TABLE projects; --", '" UNION SELECT * FROM sources --']
 
 
-def list_parameters(module: Any) -> list[str]:
-    collection = module.COLLECTION
+def list_parameters(collection: Collection) -> list[str]:
     return [*collection.filters.model_fields, "limit", "cursor", "sort", "fields", "format"]
 
 
-@pytest.mark.parametrize("module", API_MODULES, ids=lambda module: module.__name__.split(".")[-1])
-def test_sql_fragments_in_every_parameter_are_harmless(client: TestClient, module: Any) -> None:
-    path = "/api/v1" + module.COLLECTION.path
+@pytest.mark.parametrize("collection", COLLECTIONS, ids=lambda collection: collection.path)
+def test_sql_fragments_in_every_parameter_are_harmless(
+    client: TestClient, collection: Collection
+) -> None:
+    path = "/api/v1" + collection.path
     before = client.get(path, params={"limit": 200}).json()["total"]
-    for parameter in list_parameters(module):
+    for parameter in list_parameters(collection):
         for fragment in SQL_FRAGMENTS:
             response = client.get(path, params={parameter: fragment})
             assert response.status_code in (200, 400, 422), (parameter, response.text)
@@ -424,10 +407,12 @@ def test_sql_fragments_in_every_parameter_are_harmless(client: TestClient, modul
     assert client.get(path, params={"limit": 200}).json()["total"] == before
 
 
-@pytest.mark.parametrize("module", API_MODULES, ids=lambda module: module.__name__.split(".")[-1])
-def test_numbers_beyond_64_bits_are_refused_by_name(client: TestClient, module: Any) -> None:
-    path = "/api/v1" + module.COLLECTION.path
-    filters = module.COLLECTION.filters.model_fields
+@pytest.mark.parametrize("collection", COLLECTIONS, ids=lambda collection: collection.path)
+def test_numbers_beyond_64_bits_are_refused_by_name(
+    client: TestClient, collection: Collection
+) -> None:
+    path = "/api/v1" + collection.path
+    filters = collection.filters.model_fields
     integers = [name for name, field in filters.items() if "int" in str(field.annotation)]
     floats = [name for name, field in filters.items() if "float" in str(field.annotation)]
     cases = [

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import DistrictKind
@@ -39,4 +39,3 @@ COLLECTION = Collection(
     id_example="changzhou",
     description="The city and the places in and around it that the sources name.",
 )
-router = collection_router(COLLECTION)

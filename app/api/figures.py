@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, RecordOut, citations_field
 from app.listing import FilterQuery, bound, one_of
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
@@ -81,4 +81,3 @@ COLLECTION = Collection(
     id_example="catl-ly9-investment",
     description="Every number the sources state, with units, normalized values and qualifiers.",
 )
-router = collection_router(COLLECTION)

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import OrganizationKind
@@ -51,4 +51,3 @@ COLLECTION = Collection(
     id_example="catl",
     description="Companies, agencies and committees the sources name.",
 )
-router = collection_router(COLLECTION)

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, bound, one_of
 from app.models.enums import ParkKind
@@ -58,4 +58,3 @@ COLLECTION = Collection(
     id_example="songjianhu-optoelectronics-harbor",
     description="Industrial parks, innovation communities and renewed sites.",
 )
-router = collection_router(COLLECTION)

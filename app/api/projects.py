@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import ProjectStatus, Qualifier
@@ -81,4 +81,3 @@ COLLECTION = Collection(
     id_example="catl-ly9",
     description="Major investment projects.",
 )
-router = collection_router(COLLECTION)

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, bound, one_of
 from app.models.enums import Qualifier
@@ -76,4 +76,3 @@ COLLECTION = Collection(
     id_example="hutang-sci-tech-park-renewal",
     description="Old industrial sites and how they were renewed.",
 )
-router = collection_router(COLLECTION)

@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, RecordOut, citations_field
 from app.listing import FilterQuery, bound, one_of
 from app.services import sources as service
@@ -48,4 +48,3 @@ COLLECTION = Collection(
     id_example="changzhou-city-work-conference-2025",
     description="The documents the knowledge base cites.",
 )
-router = collection_router(COLLECTION)

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.api.collection import Collection, collection_router
+from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import RecognitionStage, ZeroCarbonLevel
@@ -63,4 +63,3 @@ COLLECTION = Collection(
     id_example="wanbang-digital-energy-2025",
     description="Recognitions of factories as zero-carbon or near-zero-carbon.",
 )
-router = collection_router(COLLECTION)
