@@ -74,15 +74,20 @@ def _session_factory() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
+def committing(session: Session) -> Iterator[Session]:
+    """Yield the session; commit when the request succeeds, roll back when it fails."""
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
 def get_session() -> Iterator[Session]:
     """Yield a session that commits on success and rolls back on error."""
     with _session_factory()() as session:
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
+        yield from committing(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

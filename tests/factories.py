@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import get_session
+from app.db import committing, get_session
 from app.main import create_app
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus, SubjectType
@@ -94,12 +94,7 @@ def serve_sessions(
 
     def session_dependency() -> Iterator[Session]:
         with session_scope() as session:
-            try:
-                yield session
-                session.commit()
-            except Exception:
-                session.rollback()
-                raise
+            yield from committing(session)
 
     application.dependency_overrides[get_session] = session_dependency
 
