@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
 
 from app import landing
@@ -30,8 +31,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the CityKB application."""
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets the package ships: /docs works with no internet.
+    app = FastAPIOffline(
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
         title="CityKB",
         version="0.1.0",
         summary="A cited knowledge base of a city's development.",

@@ -1,5 +1,6 @@
 """Lists, filters, sort, cursors, sparse fields and errors, through HTTP."""
 
+import re
 from typing import Any
 
 import pytest
@@ -261,3 +262,15 @@ def test_a_value_no_member_of_a_union_accepts_is_one_error(client: TestClient) -
             "'in_production' or 'null'",
         }
     ]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_load_nothing_from_other_hosts(client: TestClient, page: str) -> None:
+    html = client.get(page)
+    assert html.status_code == 200
+    assert "http://" not in html.text
+    assert "https://" not in html.text
+    assets = re.findall(r'(?:src|href)="(/[^"]+)"', html.text)
+    assert any(asset.endswith(".js") for asset in assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
