@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import get_engine, make_engine
 from app.migrate import downgrade, upgrade
+from app.models import Scope
 from app.plans import query_plans, row_counts
 from app.seeding import SeedError, seed_database
+from app.services.keys import create_key, get_key_by_name, list_keys, revoke_key
 from app.synth import AlreadySynthesizedError, Plan, synthesize
 
 cli = typer.Typer(
@@ -19,6 +21,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+keys_cli = typer.Typer(help="API keys for curators and administrators.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 
 def _seed(path: Path) -> None:
@@ -67,6 +71,55 @@ def serve(
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level=settings.log_level)
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for; unique.")],
+    scope: Annotated[Scope, typer.Option(help="curator: write records; admin: also import.")],
+) -> None:
+    """Create a key and print its token, once, on the last line."""
+    with Session(get_engine()) as session, session.begin():
+        if get_key_by_name(session=session, name=name) is not None:
+            typer.echo(f"a key named {name!r} exists already", err=True)
+            raise typer.Exit(1)
+        key, token = create_key(session=session, name=name, scope=scope)
+        typer.echo(f"created key {key.name!r} with scope {key.scope.value}; its token, shown once:")
+    typer.echo(token)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List the keys: name, scope, created, last used, revoked."""
+    with Session(get_engine()) as session:
+        for key in list_keys(session=session):
+            typer.echo(
+                "\t".join(
+                    [
+                        key.name,
+                        key.scope.value,
+                        f"created {key.created_at:%Y-%m-%dT%H:%M:%SZ}",
+                        f"last used {key.last_used_at:%Y-%m-%dT%H:%M:%SZ}"
+                        if key.last_used_at
+                        else "never used",
+                        f"revoked {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}"
+                        if key.revoked_at
+                        else "live",
+                    ]
+                )
+            )
+
+
+@keys_cli.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key; requests with it are refused from now on."""
+    with Session(get_engine()) as session, session.begin():
+        key = get_key_by_name(session=session, name=name)
+        if key is None:
+            typer.echo(f"no key named {name!r}", err=True)
+            raise typer.Exit(1)
+        revoke_key(session=session, key=key)
+    typer.echo(f"revoked key {name!r}")
 
 
 @cli.command()

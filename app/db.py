@@ -41,6 +41,8 @@ def make_engine(database_url: str, *, statement_timeout_ms: int | None = None) -
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Readers never wait for a writer, and a writer waits (busy timeout) for another.
+        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
         started = [time.monotonic()]
         record.info["statement_started"] = started

@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep, get_engine
 from app.errors import AppError, install_error_handlers
 from app.http import json_response
+from app.limits import BodySizeLimit
 from app.migrate import prepare_in_background
 from app.services.health import database_is_reachable
 
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,

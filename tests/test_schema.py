@@ -24,7 +24,9 @@ def test_constraint_names_follow_the_convention(engine: Engine) -> None:
         for foreign_key in inspector.get_foreign_keys(table):
             assert str(foreign_key["name"]).startswith(f"fk_{table}_"), foreign_key
         for index in inspector.get_indexes(table):
-            assert str(index["name"]).startswith(f"ix_{table}_"), index
+            assert str(index["name"]).startswith((f"ix_{table}_", f"uq_{table}_")), index
+        for unique in inspector.get_unique_constraints(table):
+            assert str(unique["name"]).startswith(f"uq_{table}_"), unique
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

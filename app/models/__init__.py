@@ -1,5 +1,6 @@
 """The ORM models, together, so that Alembic and the app see the same metadata."""
 
+from app.models.api_key import ApiKey, Scope
 from app.models.base import Base
 from app.models.citation import Citation
 from app.models.district import District
@@ -14,6 +15,7 @@ from app.models.source import Source
 from app.models.zero_carbon_factory import ZeroCarbonFactory
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Citation",
     "District",
@@ -23,6 +25,7 @@ __all__ = [
     "Project",
     "RenewalCase",
     "Revision",
+    "Scope",
     "SearchGram",
     "SearchGramCount",
     "Source",

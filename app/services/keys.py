@@ -1,0 +1,53 @@
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ApiKey, Scope
+
+TOKEN_PREFIX = "ckb_"
+
+
+def _hash(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough, and lets every request check one.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_key(*, session: Session, name: str, scope: Scope) -> tuple[ApiKey, str]:
+    """Create a key; return it with its token, which is not stored and cannot be shown again."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, scope=scope, token_hash=_hash(token), created_at=_now())
+    session.add(key)
+    session.flush()
+    return key, token
+
+
+def list_keys(*, session: Session) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def get_key_by_name(*, session: Session, name: str) -> ApiKey | None:
+    """Return the key with this name, or None."""
+    return session.scalar(select(ApiKey).where(ApiKey.name == name))
+
+
+def revoke_key(*, session: Session, key: ApiKey) -> None:
+    """Revoke a key: it is refused from now on; its history stays attributed to it."""
+    if key.revoked_at is None:
+        key.revoked_at = _now()
+
+
+def authenticate(*, session: Session, token: str) -> ApiKey | None:
+    """The live key this token belongs to, its use recorded; None for any other token."""
+    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == _hash(token)))
+    if key is None or key.revoked_at is not None:
+        return None
+    key.last_used_at = _now()
+    return key
