@@ -1,7 +1,11 @@
 """Helpers that build records and requests for tests."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -104,3 +108,11 @@ def app_on(engine: Engine) -> TestClient:
     application = create_app()
     serve_sessions(application, sessionmaker(bind=engine, expire_on_commit=False))
     return TestClient(application)
+
+
+def citykb(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+    """Run the `citykb` command on a SQLite file, capturing what it prints."""
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, check=False
+    )

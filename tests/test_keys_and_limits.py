@@ -1,8 +1,5 @@
 """API keys, their scopes and the request limits, through HTTP and the command line."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,7 +15,7 @@ from app.auth import require
 from app.main import create_app
 from app.models import ApiKey, Scope
 from app.services.keys import create_key, revoke_key
-from tests.factories import assert_problem, serve_sessions
+from tests.factories import assert_problem, citykb, serve_sessions
 
 
 @pytest.fixture
@@ -94,13 +91,6 @@ def test_the_security_scheme_is_declared(guarded: TestClient) -> None:
     spec = guarded.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert spec["paths"]["/curated"]["post"]["security"] == [{"apiKey": []}]
-
-
-def citykb(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, check=False
-    )
 
 
 def test_keys_on_the_command_line(tmp_path: Path) -> None:

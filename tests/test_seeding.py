@@ -1,8 +1,5 @@
 """The seed file: idempotent, and loud about any record that breaks a rule."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.seeding import SeedError, read_seed_file, seed_database
-from tests.factories import COLLECTIONS
+from tests.factories import COLLECTIONS, citykb
 
 
 def snapshot(client: TestClient) -> dict[str, str]:
@@ -100,13 +97,6 @@ def test_a_broken_seed_fails_naming_record_and_field(
     with pytest.raises(SeedError) as caught:
         read_seed_file(broken_seed(tmp_path, edit))
     assert any(message in problem for problem in caught.value.problems), caught.value.problems
-
-
-def citykb(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, check=False
-    )
 
 
 def test_cli_migrates_and_seeds_idempotently(tmp_path: Path) -> None:
