@@ -13,7 +13,7 @@ from app.api.collection import collection_router
 from app.api.registry import COLLECTIONS
 from app.config import get_settings
 from app.db import SessionDep, get_engine
-from app.errors import AppError, install_error_handlers
+from app.errors import PROBLEM_RESPONSES, AppError, install_error_handlers
 from app.http import json_response
 from app.limits import BodySizeLimit
 from app.migrate import prepare_in_background
@@ -74,7 +74,9 @@ def healthz(request: Request) -> Response:
     return json_response(request, {"status": "ok"})
 
 
-@health_router.get("/readyz", operation_id="getReadiness", summary="Readiness", responses={503: {}})
+@health_router.get(
+    "/readyz", operation_id="getReadiness", summary="Readiness", responses=PROBLEM_RESPONSES
+)
 def readyz(request: Request, session: SessionDep) -> Response:
     """200 when the database answers and is migrated, 503 until then."""
     prepared = getattr(request.app.state, "prepared", None)

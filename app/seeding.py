@@ -49,18 +49,18 @@ class SeedError(Exception):
         self.problems = list(problems)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+class _SeedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-class CitationSeed(_Strict):
+class CitationSeed(_SeedModel):
     source_id: str | None = None
     paragraph: int = Field(ge=1)
     quote: str = Field(min_length=1, max_length=QUOTE_MAX_LENGTH)
     fields: list[str] = Field(default_factory=list)
 
 
-class _RecordSeed(_Strict):
+class _RecordSeed(_SeedModel):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)
     citations: list[CitationSeed] = Field(min_length=1)
 
@@ -142,12 +142,12 @@ class ZeroCarbonFactorySeed(_RecordSeed):
     district_id: str | None = None
 
 
-class SubjectSeed(_Strict):
+class SubjectSeed(_SeedModel):
     type: SubjectType
     id: str
 
 
-class FigureSeed(_Strict):
+class FigureSeed(_SeedModel):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)
     subject: SubjectSeed
     metric: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -164,7 +164,7 @@ class FigureSeed(_Strict):
     citation: CitationSeed
 
 
-class SeedFile(_Strict):
+class SeedFile(_SeedModel):
     default_source_id: str
     sources: list[SourceSeed]
     districts: list[DistrictSeed] = Field(default_factory=list)
