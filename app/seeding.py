@@ -2,7 +2,7 @@
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +187,17 @@ COLLECTIONS: tuple[tuple[str, type[Cited]], ...] = (
     ("zero_carbon_factories", ZeroCarbonFactory),
     ("figures", Figure),
 )
+SEED_MODELS: dict[str, type[BaseModel]] = {
+    "sources": SourceSeed,
+    "districts": DistrictSeed,
+    "parks": ParkSeed,
+    "organizations": OrganizationSeed,
+    "projects": ProjectSeed,
+    "renewal_cases": RenewalCaseSeed,
+    "zero_carbon_factories": ZeroCarbonFactorySeed,
+    "figures": FigureSeed,
+}
+"""The record format of each collection in a seed file; writes through the API take it too."""
 COLLECTION_OF_TABLE = {model.__tablename__: key for key, model in COLLECTIONS}  # type: ignore[attr-defined]
 COLLECTION_OF_SUBJECT = {model.citation_subject: key for key, model in COLLECTIONS}
 
@@ -267,7 +278,7 @@ def _describe_error(raw: dict[str, Any], error: Any) -> str:
     return f"{where}{'.' + path if path else ''}: {error['msg']}"
 
 
-def _fact_fields(record: BaseModel) -> set[str]:
+def fact_fields(record: BaseModel) -> set[str]:
     return {
         name
         for name, value in record
@@ -275,10 +286,18 @@ def _fact_fields(record: BaseModel) -> set[str]:
     }
 
 
+Exists = Callable[[str, str], bool]
+"""Whether the collection (a seed file key such as "districts") holds a record with this id."""
+
+
 def _check_rules(seed: SeedFile) -> Iterable[str]:
     ids: dict[str, set[str]] = {
         key: {record.id for record in getattr(seed, key)} for key, _ in COLLECTIONS
     }
+
+    def exists(collection: str, record_id: str) -> bool:
+        return record_id in ids[collection]
+
     for key, model in COLLECTIONS:
         seen: set[str] = set()
         for record in getattr(seed, key):
@@ -286,58 +305,66 @@ def _check_rules(seed: SeedFile) -> Iterable[str]:
             if record.id in seen:
                 yield f"{where}.id: duplicate id"
             seen.add(record.id)
-            yield from _check_references(where, record, model, ids)
-            if isinstance(record, FigureSeed):
-                yield from _check_figure(where, record, ids)
-                yield from _check_citations(where, [record.citation], set(), ids)
-            else:
-                cited = {name for citation in record.citations for name in citation.fields}
-                yield from _check_citations(
-                    where, record.citations, set(type(record).model_fields), ids
-                )
-                for name in sorted(_fact_fields(record) - cited):
-                    yield f"{where}.{name}: no citation names this field"
+            for path, problem in check_record(record, model, exists):
+                yield f"{where}.{path}: {problem}"
     yield from _check_figure_backed_fields(seed)
 
 
+def check_record(
+    record: BaseModel, model: type[Cited], exists: Exists
+) -> Iterable[tuple[str, str]]:
+    """Each (field, problem) of one record against the rules; references through `exists`."""
+    yield from _check_references(record, model, exists)
+    if isinstance(record, FigureSeed):
+        yield from _check_figure(record, exists)
+        yield from _check_citations([record.citation], set(), exists, "citation")
+        return
+    citations = record.citations  # type: ignore[attr-defined]
+    yield from _check_citations(citations, set(type(record).model_fields), exists, "citations")
+    cited = {name for citation in citations for name in citation.fields}
+    for name in sorted(fact_fields(record) - cited):
+        yield name, "no citation names this field"
+
+
 def _check_references(
-    where: str, record: BaseModel, model: type[Cited], ids: dict[str, set[str]]
-) -> Iterable[str]:
+    record: BaseModel, model: type[Cited], exists: Exists
+) -> Iterable[tuple[str, str]]:
     table = model.__table__  # type: ignore[attr-defined]
     for column in table.columns:
         value = getattr(record, column.key, None)
         for foreign_key in column.foreign_keys:
             target = COLLECTION_OF_TABLE[foreign_key.column.table.name]
-            if value is not None and value not in ids[target]:
-                yield f"{where}.{column.key}: unknown {target} id {value!r}"
+            if value is not None and not exists(target, value):
+                yield column.key, f"unknown {target} id {value!r}"
     for organization_id in getattr(record, "organization_ids", []):
-        if organization_id not in ids["organizations"]:
-            yield f"{where}.organization_ids: unknown organizations id {organization_id!r}"
+        if not exists("organizations", organization_id):
+            yield "organization_ids", f"unknown organizations id {organization_id!r}"
 
 
 def _check_citations(
-    where: str, citations: list[CitationSeed], field_names: set[str], ids: dict[str, set[str]]
-) -> Iterable[str]:
+    citations: list[CitationSeed], field_names: set[str], exists: Exists, path: str
+) -> Iterable[tuple[str, str]]:
     for index, citation in enumerate(citations):
-        if citation.source_id is not None and citation.source_id not in ids["sources"]:
-            yield f"{where}.citations[{index}].source_id: unknown sources id {citation.source_id!r}"
+        where = path if path == "citation" else f"{path}[{index}]"
+        if citation.source_id is not None and not exists("sources", citation.source_id):
+            yield f"{where}.source_id", f"unknown sources id {citation.source_id!r}"
         for name in citation.fields:
             if name not in field_names or name in UNCITED_FIELDS:
-                yield f"{where}.citations[{index}].fields: {name!r} is not a citable field"
+                yield f"{where}.fields", f"{name!r} is not a citable field"
 
 
-def _check_figure(where: str, figure: FigureSeed, ids: dict[str, set[str]]) -> Iterable[str]:
+def _check_figure(figure: FigureSeed, exists: Exists) -> Iterable[tuple[str, str]]:
     target = COLLECTION_OF_SUBJECT.get(figure.subject.type)
-    if target is None or figure.subject.id not in ids[target]:
-        yield f"{where}.subject: unknown {figure.subject.type} id {figure.subject.id!r}"
+    if target is None or not exists(target, figure.subject.id):
+        yield "subject", f"unknown {figure.subject.type} id {figure.subject.id!r}"
     try:
         normalized_value(figure)
     except ValueError as exc:
-        yield f"{where}.unit: {exc}"
+        yield "unit", str(exc)
     if (figure.period_start is None) != (figure.period_end is None):
-        yield f"{where}.period_start: give both period_start and period_end, or neither"
+        yield "period_start", "give both period_start and period_end, or neither"
     elif figure.period_start and figure.period_end and figure.period_start > figure.period_end:
-        yield f"{where}.period_start: after period_end"
+        yield "period_start", "after period_end"
 
 
 def normalized_value(figure: FigureSeed) -> tuple[float, BaseUnit]:
@@ -381,7 +408,7 @@ def _check_figure_backed_fields(seed: SeedFile) -> Iterable[str]:
                     yield f"{where}: no figure with metric {name!r} agrees with {value!r}"
 
 
-def _record_values(record: BaseModel) -> dict[str, Any]:
+def record_values(record: BaseModel) -> dict[str, Any]:
     if isinstance(record, FigureSeed):
         value_normalized, unit_normalized = normalized_value(record)
         values = record.model_dump(exclude={"subject", "citation", "unit_normalized"})
@@ -398,7 +425,7 @@ def _record_values(record: BaseModel) -> dict[str, Any]:
     return values
 
 
-def _citation_rows(record: Any, default_source_id: str) -> list[tuple[str | None, str, int, str]]:
+def citation_rows(record: Any, default_source_id: str) -> list[tuple[str | None, str, int, str]]:
     citations = [record.citation] if isinstance(record, FigureSeed) else record.citations
     return [
         (
@@ -437,7 +464,7 @@ def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
     report = SeedReport()
     for key, model in COLLECTIONS:
         for record in _parents_first(getattr(seed, key)):
-            values = _record_values(record)
+            values = record_values(record)
             existing = session.get(model, record.id)
             inserted = existing is None
             if existing is None:
@@ -445,10 +472,10 @@ def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
                 session.add(existing)
                 changed = True
             else:
-                changed = _assign(existing, values)
+                changed = assign(existing, values)
             if isinstance(record, ProjectSeed):
-                changed |= _assign_organizations(session, existing, record.organization_ids)
-            changed |= _sync_citations(
+                changed |= assign_organizations(session, existing, record.organization_ids)
+            changed |= sync_citations(
                 session, model.citation_subject, record, seed.default_source_id
             )
             tally = report.inserted if inserted else report.updated
@@ -458,7 +485,7 @@ def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
     return report
 
 
-def _assign(target: Any, values: dict[str, Any]) -> bool:
+def assign(target: Any, values: dict[str, Any]) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(target, name) != value:
@@ -467,7 +494,7 @@ def _assign(target: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _assign_organizations(session: Session, project: Any, organization_ids: list[str]) -> bool:
+def assign_organizations(session: Session, project: Any, organization_ids: list[str]) -> bool:
     if sorted(org.id for org in project.organizations) == sorted(organization_ids):
         return False
     project.organizations = list(
@@ -476,10 +503,10 @@ def _assign_organizations(session: Session, project: Any, organization_ids: list
     return True
 
 
-def _sync_citations(
+def sync_citations(
     session: Session, subject: SubjectType, record: Any, default_source_id: str
 ) -> bool:
-    wanted = _citation_rows(record, default_source_id)
+    wanted = citation_rows(record, default_source_id)
     current = session.scalars(
         select(Citation)
         .where(Citation.subject_type == subject, Citation.subject_id == record.id)

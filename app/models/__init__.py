@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.citation import Citation
 from app.models.district import District
 from app.models.figure import Figure
+from app.models.history import Action, RecordHistory
 from app.models.organization import Organization
 from app.models.park import Park
 from app.models.project import Project, project_organizations
@@ -15,6 +16,7 @@ from app.models.source import Source
 from app.models.zero_carbon_factory import ZeroCarbonFactory
 
 __all__ = [
+    "Action",
     "ApiKey",
     "Base",
     "Citation",
@@ -23,6 +25,7 @@ __all__ = [
     "Organization",
     "Park",
     "Project",
+    "RecordHistory",
     "RenewalCase",
     "Revision",
     "Scope",
