@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     """Any single SQL statement running longer is cancelled and the request gets a 503."""
     connect_timeout_s: int = 3
     """How long to wait for a PostgreSQL connection before answering 503."""
+    write_rate_per_minute: int = 120
+    """Writes each API key may make per minute (per server process); more get a 429."""
     prepare_on_start: bool = True
     """Migrate, and seed an empty database, when the server starts (retried until it works)."""
 

@@ -12,6 +12,7 @@ from app.config import get_settings
 
 SQLITE_BUSY_TIMEOUT_S = 5
 PROGRESS_STEPS = 10_000
+WRITE_OPTION = "citykb_write"
 """SQLite calls the timeout check every this many virtual-machine steps."""
 
 
@@ -60,7 +61,10 @@ def make_engine(database_url: str, *, statement_timeout_ms: int | None = None) -
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write takes SQLite's write lock up front, so two read-modify-write requests queue
+        # (busy timeout) instead of failing with "database is locked" when the second upgrades.
+        writing = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
 
@@ -92,4 +96,12 @@ def get_session() -> Iterator[Session]:
         yield from committing(session)
 
 
+def get_write_session() -> Iterator[Session]:
+    """Like `get_session`, for requests that write: on SQLite the transaction is IMMEDIATE."""
+    with _session_factory()() as session:
+        session.connection(execution_options={WRITE_OPTION: True})
+        yield from committing(session)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]

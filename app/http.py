@@ -6,11 +6,14 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
+from app.errors import AppError
+
 CACHE_CONTROL = "public, no-cache"
 """Caches may store a response but must revalidate it (cheaply, by ETag) before reuse."""
 
 
 def _digest(data: bytes) -> str:
+    """A strong ETag: a digest of the exact bytes."""
     return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
@@ -26,17 +29,40 @@ def _not_modified(request: Request, etag: str) -> Response | None:
     return None
 
 
-def json_response(request: Request, payload: Any) -> Response:
+def etag_of(payload: Any) -> str:
+    """The ETag `json_response` gives this payload."""
+    return _digest(orjson.dumps(payload))
+
+
+def check_if_match(request: Request, current: str) -> None:
+    """A write needs `If-Match` with the record's current ETag: 428 without, 412 when stale."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise AppError(428, "This write needs If-Match with the record's ETag (from a GET).")
+    tags = {tag.strip() for tag in header.split(",")}
+    if "*" not in tags and current not in tags:
+        raise AppError(
+            412,
+            "The record has changed since that ETag was issued; GET it again, then retry.",
+            headers={"ETag": current},
+        )
+
+
+def json_response(
+    request: Request, payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A JSON response whose strong ETag is a digest of its bytes; If-None-Match gives 304."""
     body = orjson.dumps(payload)
     etag = _digest(body)
-    not_modified = _not_modified(request, etag)
-    if not_modified is not None:
-        return not_modified
+    if status == 200:
+        not_modified = _not_modified(request, etag)
+        if not_modified is not None:
+            return not_modified
     return Response(
         body,
+        status_code=status,
         media_type="application/json",
-        headers={"ETag": etag, "Cache-Control": CACHE_CONTROL},
+        headers={"ETag": etag, "Cache-Control": CACHE_CONTROL, **(headers or {})},
     )
 
 

@@ -1,7 +1,12 @@
 """Request limits enforced before a request reaches the routes."""
 
+import threading
+import time
+from functools import lru_cache
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.config import get_settings
 from app.errors import AppError, problem_response
 
 MAX_BODY_BYTES = 1 << 20
@@ -62,3 +67,31 @@ class BodySizeLimit:
             return {"type": "http.disconnect"}
 
         await problem_response(error)(scope, nothing, send)
+
+
+class RateLimiter:
+    """A token bucket per key: `per_minute` writes a minute, in bursts of as many."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float | None:
+        """Spend one token of `key`; None if it had one, else seconds until it will."""
+        rate = self.per_minute / 60
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / rate
+            self._buckets[key] = (tokens - 1, now)
+            return None
+
+
+@lru_cache
+def write_limiter() -> RateLimiter:
+    """The process's limiter for writes."""
+    return RateLimiter(get_settings().write_rate_per_minute)

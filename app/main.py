@@ -1,15 +1,17 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
 
 from app import landing
 from app.api import search
-from app.api.collection import collection_router
+from app.api.collection import collection_router, write_schemas
 from app.api.registry import COLLECTIONS
 from app.config import get_settings
 from app.db import SessionDep, get_engine
@@ -62,6 +64,21 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(landing.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema["components"]["schemas"].update(write_schemas(COLLECTIONS))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import committing, get_session
+from app.db import WRITE_OPTION, committing, get_session, get_write_session
 from app.main import create_app
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus, SubjectType
@@ -100,7 +100,14 @@ def serve_sessions(
         with session_scope() as session:
             yield from committing(session)
 
+    def write_session_dependency() -> Iterator[Session]:
+        with session_scope() as session:
+            if not session.in_transaction():  # as get_write_session: IMMEDIATE on SQLite
+                session.connection(execution_options={WRITE_OPTION: True})
+            yield from committing(session)
+
     application.dependency_overrides[get_session] = session_dependency
+    application.dependency_overrides[get_write_session] = write_session_dependency
 
 
 def app_on(engine: Engine) -> TestClient:

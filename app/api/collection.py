@@ -1,23 +1,26 @@
-"""The read routes every collection has, declared once.
+"""The routes every collection has, declared once.
 
-`GET /api/v1/{collection}` (JSON or CSV), `GET /api/v1/{collection}/{id}`,
-`GET /api/v1/stats/{collection}` and `GET /api/v1/stats/{collection}/facets`."""
+`GET /api/v1/{collection}` (JSON or CSV), `GET /api/v1/{collection}/{id}` (`?as_of=`),
+`GET /api/v1/stats/{collection}` and `GET /api/v1/stats/{collection}/facets`; for those
+curators write, `POST`, `PATCH`, `DELETE` and `GET .../{id}/history`."""
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field, create_model
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.api.common import not_found, render_record
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
-from app.http import csv_response, json_response, wants_csv
+from app.api.common import CitationOut, not_found, render_record
+from app.auth import require
+from app.db import SessionDep, WriteSessionDep
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, AppError, Problem
+from app.http import check_if_match, csv_response, etag_of, json_response, wants_csv
 from app.listing import (
     FilterQuery,
     ListSpec,
@@ -33,7 +36,10 @@ from app.listing import (
     select_fields,
     stream,
 )
+from app.models import Action, ApiKey, Scope
+from app.services import writes
 from app.services.revision import current_revision
+from app.services.writes import WriteSpec
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Collection:
     id_example: str
     sort_example: str
     description: str
+    write: WriteSpec | None = None
+    """How the collection is written, for those curators may write."""
 
     def operation(self, verb: str, noun: str, suffix: str = "") -> str:
         words = re.split(r"[^a-z0-9]+", noun)
@@ -169,16 +177,28 @@ def collection_router(collection: Collection) -> APIRouter:
     def get_record(
         request: Request,
         session: SessionDep,
-        record_id: Annotated[
-            str,
-            Path(
-                max_length=200,
-                description=f"The {collection.singular}'s id.",
-                examples=[collection.id_example],
+        record_id: Annotated[str, record_id_path(collection)],
+        as_of: Annotated[
+            dt.date | None,
+            Query(
+                description="The record as it was at the end of this day (UTC), from its history.",
+                examples=["2025-12-31"],
             ),
-        ],
+        ] = None,
     ) -> Response:
         record = collection.get_record(session, record_id)
+        if as_of is not None and collection.write is not None:
+            moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+            state = writes.state_as_of(
+                session=session,
+                subject=collection.write.subject,
+                record_id=record_id,
+                moment=moment,
+            )
+            if state is None:
+                raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
+            if state is not writes.Current:
+                return json_response(request, state)
         if record is None:
             raise not_found(collection.singular, record_id)
         return json_response(request, render_record(record, schema))
@@ -250,4 +270,239 @@ def collection_router(collection: Collection) -> APIRouter:
         response_model=FacetsOut,
         responses=PROBLEM_RESPONSES,
     )
+    if collection.write is not None:
+        add_write_routes(router, collection)
     return router
+
+
+def record_id_path(collection: Collection) -> Any:
+    """The `{record_id}` path parameter of a collection."""
+    return Path(
+        max_length=200,
+        description=f"The {collection.singular}'s id.",
+        examples=[collection.id_example],
+    )
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body as sent, for strict validation of JSON."""
+    return await request.body()
+
+
+def add_write_routes(router: APIRouter, collection: Collection) -> None:
+    """POST, PATCH (JSON merge patch) and DELETE for curators, and the public history."""
+    assert collection.write is not None
+    spec, schema = collection.write, collection.schema
+    curator = Depends(require(Scope.curator))
+    body_bytes = Depends(raw_body)
+
+    def render(record: Any) -> dict[str, Any]:
+        return render_record(record, schema)
+
+    def existing(session: Session, record_id: str) -> Any:
+        record = writes.lock_record(session=session, spec=spec, record_id=record_id)
+        if record is None:
+            raise not_found(collection.singular, record_id)
+        return record
+
+    def create(
+        request: Request,
+        session: WriteSessionDep,
+        key: Annotated[ApiKey, curator],
+        body: Annotated[bytes, body_bytes],
+    ) -> Response:
+        payload = writes.parse_create(spec, body)
+        record = writes.create_record(
+            session=session, spec=spec, payload=payload, actor=key.name, render=render
+        )
+        location = f"{request.url.path.rstrip('/')}/{record.id}"
+        return json_response(request, render(record), status=201, headers={"Location": location})
+
+    def update(
+        request: Request,
+        session: WriteSessionDep,
+        key: Annotated[ApiKey, curator],
+        record_id: Annotated[str, record_id_path(collection)],
+        body: Annotated[bytes, body_bytes],
+    ) -> Response:
+        record = existing(session, record_id)
+        check_if_match(request, etag_of(render(record)))
+        writes.update_record(
+            session=session, spec=spec, record=record, body=body, actor=key.name, render=render
+        )
+        return json_response(request, render(record))
+
+    def remove(
+        request: Request,
+        session: WriteSessionDep,
+        key: Annotated[ApiKey, curator],
+        record_id: Annotated[str, record_id_path(collection)],
+    ) -> Response:
+        record = existing(session, record_id)
+        check_if_match(request, etag_of(render(record)))
+        writes.delete_record(
+            session=session, spec=spec, record=record, actor=key.name, render=render
+        )
+        return Response(status_code=204)
+
+    def history(
+        request: Request, session: SessionDep, record_id: Annotated[str, record_id_path(collection)]
+    ) -> Response:
+        changes = writes.list_history(session=session, subject=spec.subject, record_id=record_id)
+        if not changes and collection.get_record(session, record_id) is None:
+            raise not_found(collection.singular, record_id)
+        items = [HistoryEntry.model_validate(change).model_dump(mode="json") for change in changes]
+        return json_response(request, {"items": items})
+
+    create_name = writes.create_model_for(spec).__name__
+    writes.field_adapters(spec)  # built now, while one thread runs
+    body_schema = {"$ref": f"#/components/schemas/{create_name}"}
+    patch_schema = {"$ref": f"#/components/schemas/{create_name}Patch"}
+    problems = {**PROBLEM_RESPONSES, **WRITE_PROBLEMS}
+    router.add_api_route(
+        collection.path,
+        create,
+        methods=["POST"],
+        status_code=201,
+        operation_id=collection.operation("create", collection.singular),
+        summary=f"Create {collection.a_singular}",
+        description=(
+            "Takes the seed file's record format; `id` is made from the name when not given. "
+            "Every stated field must be named by a citation. Needs a curator key."
+        ),
+        response_model=schema,
+        responses=problems,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": body_schema}},
+            }
+        },
+    )
+    router.add_api_route(
+        collection.path + "/{record_id}",
+        update,
+        methods=["PATCH"],
+        operation_id=collection.operation("update", collection.singular),
+        summary=f"Change {collection.a_singular}",
+        description=(
+            "A JSON merge patch: given fields replace, null clears. Citations given are added, "
+            "and each field stated anew must be named by one. Needs a curator key and "
+            "`If-Match` with the record's ETag."
+        ),
+        response_model=schema,
+        responses=problems,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/merge-patch+json": {"schema": patch_schema},
+                    "application/json": {"schema": patch_schema},
+                },
+            }
+        },
+    )
+    router.add_api_route(
+        collection.path + "/{record_id}",
+        remove,
+        methods=["DELETE"],
+        status_code=204,
+        operation_id=collection.operation("delete", collection.singular),
+        summary=f"Delete {collection.a_singular}",
+        description=(
+            "The record leaves every read; its history stays. Needs a curator key and "
+            "`If-Match` with the record's ETag; a 409 while other records refer to it."
+        ),
+        responses=problems,
+    )
+    router.add_api_route(
+        collection.path + "/{record_id}/history",
+        history,
+        methods=["GET"],
+        operation_id=collection.operation("get", collection.singular, "History"),
+        summary=f"History of {collection.a_singular}",
+        description="Every change to the record through the API, oldest first.",
+        response_model=HistoryOut,
+        responses=PROBLEM_RESPONSES,
+    )
+
+
+WRITE_ONLY_DESCRIPTIONS = {
+    "id": "Stable slug; made from the name (pinyin) when not given. It never changes.",
+    "name_zh_hant": "Name in traditional characters; derived with OpenCC when not given.",
+    "citations": "The passages that state the record's facts; each names the fields it supports.",
+    "citation": "The passage that states the figure.",
+    "subject": "The record the figure describes.",
+    "unit_normalized": "Base unit of a figure whose number has no unit (ratio, count, rank).",
+    "organization_ids": "Organizations behind the project.",
+    "type": "Kind of record (`project`, `park`, ...).",
+    "source_id": "The cited source (`/api/v1/sources/{id}`).",
+}
+
+
+def _describe(schema: dict[str, Any], model: type[BaseModel] | None) -> None:
+    known = model.model_json_schema()["properties"] if model is not None else {}
+    for name, prop in schema.get("properties", {}).items():
+        if not prop.get("description"):
+            prop["description"] = known.get(name, {}).get("description") or (
+                WRITE_ONLY_DESCRIPTIONS.get(name, name.replace("_", " ").capitalize() + ".")
+            )
+
+
+def write_schemas(collections: tuple[Collection, ...]) -> dict[str, Any]:
+    """OpenAPI components for the write bodies: each collection's record format (its fields
+    described as the read schema describes them) and its merge patch (none required)."""
+    components: dict[str, Any] = {}
+    for collection in collections:
+        if collection.write is None:
+            continue
+        model = writes.create_model_for(collection.write)
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            _describe(definition, CitationOut if name == "CitationSeed" else None)
+            components[name] = definition
+        _describe(schema, collection.schema)
+        components[model.__name__] = schema
+        components[f"{model.__name__}Patch"] = {
+            "type": "object",
+            "title": f"{model.__name__}Patch",
+            "description": (
+                "A JSON merge patch (RFC 7396) of the record's fields: null clears a field; "
+                "citations given are added to the record's."
+            ),
+            "properties": schema["properties"],
+            "additionalProperties": False,
+        }
+    return components
+
+
+class HistoryEntry(BaseModel):
+    """One change to a record."""
+
+    model_config = {"from_attributes": True}
+
+    action: Action = Field(description="`create`, `update` or `delete`.", examples=["update"])
+    actor: str = Field(description="The name of the API key that made it.", examples=["curator"])
+    at: dt.datetime = Field(description="When (UTC).", examples=["2026-11-26T13:00:00Z"])
+    before: dict[str, Any] | None = Field(description="The record before; null for a create.")
+    after: dict[str, Any] | None = Field(description="The record after; null for a delete.")
+
+
+class HistoryOut(BaseModel):
+    """A record's changes, oldest first."""
+
+    items: list[HistoryEntry] = Field(description="The changes, oldest first.")
+
+
+WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    for status, description in (
+        (401, "No valid API key."),
+        (403, "The key lacks the scope this needs."),
+        (409, "The id is taken, or other records still refer to this one."),
+        (412, "`If-Match` names an ETag the record no longer has."),
+        (413, "The body is over 1 MiB."),
+        (428, "`If-Match` is missing."),
+        (429, "Too many writes with this key; retry after `Retry-After`."),
+    )
+}

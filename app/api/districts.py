@@ -5,13 +5,15 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import DistrictKind
 from app.services import districts as service
+from app.services.writes import WriteSpec
 
 
 class DistrictOut(NamedOut):
     """A province, city, county, district or zone, in a hierarchy."""
 
     kind: DistrictKind | None = Field(
-        description="Administrative kind, where the source makes it clear.", examples=["city"]
+        description="Administrative kind, where the source makes it clear.",
+        examples=["city"],
     )
     parent_id: str | None = Field(
         description="The enclosing district (`/api/v1/districts/{id}`).", examples=["jiangsu"]
@@ -37,5 +39,6 @@ COLLECTION = Collection(
     ),
     sort_example="name",
     id_example="changzhou",
+    write=WriteSpec("districts"),
     description="The city and the places in and around it that the sources name.",
 )

@@ -7,6 +7,7 @@ from app.api.common import CitationOut, RecordOut, citations_field
 from app.listing import FilterQuery, bound, one_of
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
 from app.services import figures as service
+from app.services.writes import WriteSpec
 
 
 class FigureOut(RecordOut):
@@ -14,7 +15,8 @@ class FigureOut(RecordOut):
 
     subject_type: SubjectType = Field(description="Kind of record it describes.", examples=["park"])
     subject_id: str = Field(
-        description="Id of the record it describes.", examples=["songjianhu-optoelectronics-harbor"]
+        description="Id of the record it describes.",
+        examples=["songjianhu-optoelectronics-harbor"],
     )
     metric: str = Field(
         description="What is measured; equals the typed field it backs, where there is one.",
@@ -79,5 +81,6 @@ COLLECTION = Collection(
     get_record=lambda session, record_id: service.get_figure(session=session, figure_id=record_id),
     sort_example="-value_normalized",
     id_example="catl-ly9-investment",
+    write=WriteSpec("figures"),
     description="Every number the sources state, with units, normalized values and qualifiers.",
 )

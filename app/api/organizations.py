@@ -5,6 +5,7 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, one_of
 from app.models.enums import OrganizationKind
 from app.services import organizations as service
+from app.services.writes import WriteSpec
 
 
 class OrganizationOut(NamedOut):
@@ -49,5 +50,6 @@ COLLECTION = Collection(
     ),
     sort_example="name",
     id_example="catl",
+    write=WriteSpec("organizations"),
     description="Companies, agencies and committees the sources name.",
 )

@@ -5,13 +5,15 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, NullToken, bound, one_of
 from app.models.enums import ParkKind
 from app.services import parks as service
+from app.services.writes import WriteSpec
 
 
 class ParkOut(NamedOut):
     """An industrial park, innovation community or renewed site."""
 
     kind: ParkKind | None = Field(
-        description="What sort of place it is.", examples=["industrial_park"]
+        description="What sort of place it is.",
+        examples=["industrial_park"],
     )
     district_id: str | None = Field(
         description="Where it is (`/api/v1/districts/{id}`).", examples=["changzhou-edz"]
@@ -56,5 +58,6 @@ COLLECTION = Collection(
     get_record=lambda session, record_id: service.get_park(session=session, park_id=record_id),
     sort_example="-pv_installed_capacity_kw",
     id_example="songjianhu-optoelectronics-harbor",
+    write=WriteSpec("parks"),
     description="Industrial parks, innovation communities and renewed sites.",
 )

@@ -7,6 +7,7 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import ProjectStatus, Qualifier
 from app.services import projects as service
+from app.services.writes import WriteSpec
 
 
 class ProjectOut(NamedOut):
@@ -79,5 +80,6 @@ COLLECTION = Collection(
     ),
     sort_example="-investment_cny,name",
     id_example="catl-ly9",
+    write=WriteSpec("projects"),
     description="Major investment projects.",
 )

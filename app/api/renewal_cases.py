@@ -5,13 +5,15 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, bound, one_of
 from app.models.enums import Qualifier
 from app.services import renewal_cases as service
+from app.services.writes import WriteSpec
 
 
 class RenewalCaseOut(NamedOut):
     """How an old industrial site was renewed."""
 
     park_id: str | None = Field(
-        description="The renewed site (`/api/v1/parks/{id}`).", examples=["hutang-sci-tech-park"]
+        description="The renewed site (`/api/v1/parks/{id}`).",
+        examples=["hutang-sci-tech-park"],
     )
     district_id: str | None = Field(description="District id, where stated.", examples=[None])
     former_occupant_id: str | None = Field(
@@ -74,5 +76,6 @@ COLLECTION = Collection(
     ),
     sort_example="-plot_ratio_after",
     id_example="hutang-sci-tech-park-renewal",
+    write=WriteSpec("renewal_cases"),
     description="Old industrial sites and how they were renewed.",
 )

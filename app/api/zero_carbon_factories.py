@@ -5,6 +5,7 @@ from app.api.common import CitationOut, NamedOut, citations_field
 from app.listing import FilterQuery, Int64, NullToken, bound, one_of
 from app.models.enums import RecognitionStage, ZeroCarbonLevel
 from app.services import zero_carbon_factories as service
+from app.services.writes import WriteSpec
 
 
 class ZeroCarbonFactoryOut(NamedOut):
@@ -61,5 +62,6 @@ COLLECTION = Collection(
     ),
     sort_example="-year",
     id_example="wanbang-digital-energy-2025",
+    write=WriteSpec("zero_carbon_factories"),
     description="Recognitions of factories as zero-carbon or near-zero-carbon.",
 )

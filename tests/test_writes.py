@@ -1,0 +1,364 @@
+"""Curated writes through HTTP: keys on every write route, strict validation, optimistic
+concurrency, history, and every read reflecting a write at once."""
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.limits import RateLimiter, write_limiter
+from app.main import app
+from app.migrate import prepare
+from app.models import ApiKey, Project, Scope
+from app.services.keys import create_key, revoke_key
+from tests.factories import app_on, assert_problem
+
+SOURCE = "changzhou-city-work-conference-2025"
+
+
+def cite(*fields: str, quote: str = "江苏时代新能源灯塔工厂LY9项目签约落地") -> dict[str, Any]:
+    return {"source_id": SOURCE, "paragraph": 7, "quote": quote, "fields": list(fields)}
+
+
+def new_project(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "常州光伏示范项目",
+        "organization_ids": ["jiangsu-catl"],
+        "status": "signed",
+        "status_date": "2026-01-05",
+        "citations": [cite("name", "organization_ids", "status", "status_date")],
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def curator(session: Session) -> dict[str, str]:
+    _, token = create_key(session=session, name="curator", scope=Scope.curator)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def write_routes() -> list[tuple[str, str, APIRoute]]:
+    """Every route of the app that writes: (path, method, route)."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            for method in sorted((route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}):
+                found.append((str(context.path), method, route))
+    return found
+
+
+def required_scopes(route: APIRoute) -> set[str]:
+    found = set()
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        scope = getattr(dependency.call, "required_scope", None)
+        if scope is not None:
+            found.add(scope)
+        pending.extend(dependency.dependencies)
+    return found
+
+
+def test_every_write_route_needs_a_key() -> None:
+    routes = write_routes()
+    assert len(routes) == 21  # POST, PATCH and DELETE on seven collections
+    for path, method, route in routes:
+        assert required_scopes(route), f"{method} {path} takes no key"
+
+
+def count(session: Session, model: Any = Project) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize(("path", "method"), [(path, method) for path, method, _ in write_routes()])
+def test_every_write_route_refuses_bad_keys(
+    client: TestClient, session: Session, path: str, method: str
+) -> None:
+    key, revoked = create_key(session=session, name="gone", scope=Scope.curator)
+    revoke_key(session=session, key=key)
+    session.flush()
+    path = path.replace("{record_id}", "catl-ly9")
+    before = count(session)
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer ckb_not-a-key"},
+        {"Authorization": f"Bearer {revoked}"},
+    ):
+        response = client.request(
+            method, path, json=new_project(), headers={**headers, "If-Match": "*"}
+        )
+        assert_problem(response, 401)
+        assert "www-authenticate" in response.headers
+    assert count(session) == before
+
+
+def test_create_answers_201_with_location_and_etag(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/projects", json=new_project(), headers=curator)
+    assert response.status_code == 201, response.text
+    record = response.json()
+    assert record["id"] == "chang-zhou-guang-fu-shi-fan-xiang-mu"
+    assert response.headers["location"] == f"/api/v1/projects/{record['id']}"
+    fetched = client.get(response.headers["location"])
+    assert fetched.headers["etag"] == response.headers["etag"]
+    assert record["name_zh_hant"] == "常州光伏示範項目"
+    assert record["citations"][0]["fields"] == ["name", "organization_ids", "status", "status_date"]
+    again = client.post("/api/v1/projects", json=new_project(), headers=curator)
+    assert again.json()["id"] == "chang-zhou-guang-fu-shi-fan-xiang-mu-2"
+    taken = client.post("/api/v1/projects", json=new_project(id="catl-ly9"), headers=curator)
+    assert_problem(taken, 409)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"investment_cny": "10"}, "investment_cny"),
+        ({"investment_cny": True}, "investment_cny"),
+        ({"investment_cny": 1.5}, "investment_cny"),
+        ({"status": "finished"}, "status"),
+        ({"surprise": 1}, "surprise"),
+        ({"district_id": "atlantis"}, "district_id"),
+        ({"organization_ids": ["nobody"]}, "organization_ids"),
+        ({"citations": []}, "citations"),
+        ({"sector": "光伏"}, "sector"),  # stated, but named by no citation
+        ({"id": "Not A Slug"}, "id"),
+        ({"citations": [{**cite("name"), "source_id": "no-such-source"}]}, "source_id"),
+        ({"citations": [{**cite("name"), "quote": "x" * 41}]}, "quote"),
+    ],
+)
+def test_create_validates_strictly(
+    client: TestClient,
+    session: Session,
+    curator: dict[str, str],
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    before = count(session)
+    response = client.post("/api/v1/projects", json=new_project(**changes), headers=curator)
+    body = assert_problem(response, 422)
+    assert any(field in error["loc"] for error in body["errors"]), body
+    assert count(session) == before
+
+
+def test_a_write_is_visible_at_once_in_every_read(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    listing_etag = client.get("/api/v1/projects").headers["etag"]
+    stats_before = client.get("/api/v1/stats/projects", params={"group_by": "status"}).json()
+    created = client.post("/api/v1/projects", json=new_project(), headers=curator).json()
+    assert (
+        client.get("/api/v1/projects", headers={"If-None-Match": listing_etag}).status_code == 200
+    )
+    found = client.get("/api/v1/projects", params={"q": "光伏示范"}).json()["items"]
+    assert [item["id"] for item in found] == [created["id"]]
+    search = client.get("/api/v1/search", params={"q": "常州光伏"}).json()["items"]
+    assert created["id"] in [item["id"] for item in search]
+    stats = client.get("/api/v1/stats/projects", params={"group_by": "status"}).json()
+    assert stats["total"] == stats_before["total"] + 1
+
+
+def test_patch_needs_the_current_etag(
+    client: TestClient, session: Session, curator: dict[str, str]
+) -> None:
+    path = "/api/v1/projects/catl-ly9"
+    etag = client.get(path).headers["etag"]
+    patch = {"sector": "储能", "citations": [cite("sector")]}
+    assert_problem(client.patch(path, json=patch, headers=curator), 428)
+    stale = client.patch(path, json=patch, headers={**curator, "If-Match": '"stale"'})
+    assert_problem(stale, 412)
+    assert client.get(path).json()["sector"] == "新能源"
+    done = client.patch(path, json=patch, headers={**curator, "If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.json()["sector"] == "储能"
+    assert done.headers["etag"] == client.get(path).headers["etag"] != etag
+    assert_problem(client.patch(path, json=patch, headers={**curator, "If-Match": etag}), 412)
+
+
+def test_patch_merges_and_asks_a_citation_for_each_new_fact(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    path = "/api/v1/projects/catl-ly9"
+
+    def patch(body: dict[str, Any]) -> Any:
+        etag = client.get(path).headers["etag"]
+        return client.patch(path, json=body, headers={**curator, "If-Match": etag})
+
+    uncited = patch({"investment_cny": 20_000_000_000})
+    assert_problem(uncited, 422)
+    assert uncited.json()["errors"][0]["loc"] == ["body", "investment_cny"]
+    assert_problem(patch({"id": "renamed"}), 422)
+    assert_problem(patch({"colour": "red"}), 422)
+    assert_problem(patch({"status_year": "2025"}), 422)
+    cleared = patch({"sector": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["sector"] is None
+    assert cleared.json()["investment_cny"] == 10_000_000_000  # untouched
+    described = patch({"description": "A lighthouse factory."})  # our words need no citation
+    assert described.json()["description"] == "A lighthouse factory."
+
+
+def test_delete_leaves_every_read_but_keeps_the_history(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    created = client.post("/api/v1/projects", json=new_project(), headers=curator)
+    path = created.headers["location"]
+    assert_problem(client.delete(path, headers=curator), 428)
+    assert_problem(client.delete(path, headers={**curator, "If-Match": '"old"'}), 412)
+    gone = client.delete(path, headers={**curator, "If-Match": created.headers["etag"]})
+    assert gone.status_code == 204
+    assert_problem(client.get(path), 404)
+    assert client.get("/api/v1/projects", params={"q": "光伏示范"}).json()["items"] == []
+    history = client.get(f"{path}/history").json()["items"]
+    assert [change["action"] for change in history] == ["create", "delete"]
+    assert history[0]["actor"] == "curator"
+    assert history[1]["before"]["name"] == "常州光伏示范项目"
+    assert history[1]["after"] is None
+
+
+def test_a_record_others_refer_to_cannot_be_deleted(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    response = client.delete(
+        "/api/v1/organizations/jiangsu-catl", headers={**curator, "If-Match": "*"}
+    )
+    body = assert_problem(response, 409)
+    assert "project_organizations.organization_id" in body["detail"]
+    assert client.get("/api/v1/organizations/jiangsu-catl").status_code == 200
+
+
+def test_history_and_as_of(client: TestClient, curator: dict[str, str]) -> None:
+    created = client.post("/api/v1/projects", json=new_project(), headers=curator)
+    path = created.headers["location"]
+    client.patch(
+        path,
+        json={"status": "under_construction", "citations": [cite("status")]},
+        headers={**curator, "If-Match": created.headers["etag"]},
+    )
+    history = client.get(f"{path}/history").json()["items"]
+    assert [change["action"] for change in history] == ["create", "update"]
+    assert history[1]["before"]["status"] == "signed"
+    assert history[1]["after"]["status"] == "under_construction"
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    assert_problem(client.get(path, params={"as_of": yesterday}), 404)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert client.get(path, params={"as_of": today}).json()["status"] == "under_construction"
+    seeded = client.get("/api/v1/projects/catl-ly7", params={"as_of": "2020-01-01"})
+    assert seeded.json()["id"] == "catl-ly7"  # no recorded change: as it is now
+    assert_problem(client.get("/api/v1/projects/never-was/history"), 404)
+
+
+def test_figures_are_written_in_the_seed_format(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    body = {
+        "subject": {"type": "project", "id": "catl-ly9"},
+        "metric": "jobs",
+        "label": "Jobs",
+        "value": 1.5,
+        "value_stated": "1.5",
+        "unit": "万元",
+        "qualifier": "approximately",
+        "kind": "estimate",
+        "citation": cite(quote="总投资100亿元"),
+    }
+    response = client.post("/api/v1/figures", json=body, headers=curator)
+    assert response.status_code == 201, response.text
+    figure = response.json()
+    assert figure["id"] == "catl-ly9-jobs"
+    assert (figure["value_normalized"], figure["unit_normalized"]) == (15000.0, "CNY")
+    unknown_unit = client.post("/api/v1/figures", json={**body, "unit": "马力"}, headers=curator)
+    assert_problem(unknown_unit, 422)
+
+
+def test_writes_are_rate_limited_per_key(
+    client: TestClient, curator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = RateLimiter(per_minute=2)
+    monkeypatch.setattr("app.auth.write_limiter", lambda: limiter)
+    statuses = [
+        client.post("/api/v1/projects", json=new_project(), headers=curator).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    limited = client.post("/api/v1/projects", json=new_project(), headers=curator)
+    assert_problem(limited, 429)
+    assert int(limited.headers["retry-after"]) >= 1
+    assert write_limiter() is not limiter
+
+
+@pytest.fixture
+def shared_database(fresh_database_url: str) -> Iterator[Engine]:
+    """A fresh, seeded database that several clients write at once, outside any test
+    transaction."""
+    engine = make_engine(fresh_database_url)
+    prepare(engine, get_settings().seed_path)
+    yield engine
+    engine.dispose()
+
+
+def test_concurrent_read_modify_write_loses_no_update(shared_database: Engine) -> None:
+    with Session(shared_database) as session, session.begin():
+        tokens = [
+            create_key(session=session, name=f"racer-{n}", scope=Scope.curator)[1] for n in range(8)
+        ]
+    path = "/api/v1/projects/catl-ly8"
+    setup = app_on(shared_database)
+    first = setup.get(path)
+    setup.patch(
+        path,
+        json={"description": "edits 0"},
+        headers={"Authorization": f"Bearer {tokens[0]}", "If-Match": first.headers["etag"]},
+    )
+    applied: list[int] = []
+    refused: list[int] = []
+    errors: list[str] = []
+
+    def writer(token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        client = TestClient(setup.app)
+        for _ in range(50):
+            current = client.get(path)
+            edits = int(current.json()["description"].removeprefix("edits "))
+            response = client.patch(
+                path,
+                json={"description": f"edits {edits + 1}"},
+                headers={**headers, "If-Match": current.headers["etag"]},
+            )
+            if response.status_code == 200:
+                applied.append(1)
+            elif response.status_code == 412:
+                refused.append(1)
+            else:
+                errors.append(f"{response.status_code} {response.text}")
+
+    threads = [threading.Thread(target=writer, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(applied) + len(refused) == 400
+    assert setup.get(path).json()["description"] == f"edits {len(applied)}"
+    assert len(setup.get(f"{path}/history").json()["items"]) == len(applied) + 1
+
+
+def test_the_key_is_recorded_on_use(session: Session, client: TestClient) -> None:
+    key, token = create_key(session=session, name="user", scope=Scope.curator)
+    client.post(
+        "/api/v1/projects", json=new_project(), headers={"Authorization": f"Bearer {token}"}
+    )
+    session.refresh(key)
+    assert isinstance(key, ApiKey)
+    assert key.last_used_at is not None
