@@ -1,18 +1,21 @@
 import logging
+import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from sqlalchemy.orm import Session
 
+from app.api.registry import renders
 from app.config import get_settings
 from app.db import get_engine, make_engine
 from app.migrate import downgrade, upgrade
 from app.models import Scope
 from app.plans import query_plans, row_counts
 from app.seeding import SeedError, seed_database
+from app.services.importing import ImportProblemError, import_records
 from app.services.keys import create_key, get_key_by_name, list_keys, revoke_key
 from app.synth import AlreadySynthesizedError, Plan, synthesize
 
@@ -120,6 +123,46 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
             raise typer.Exit(1)
         revoke_key(session=session, key=key)
     typer.echo(f"revoked key {name!r}")
+
+
+@cli.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="A seed file (YAML or JSON) or JSON Lines.")],
+    dry_run: Annotated[bool, typer.Option(help="Check and count; write nothing.")] = False,
+) -> None:
+    """Import records, all or nothing: a problem anywhere, named by line and field, changes
+    nothing; so does a process stopped part way."""
+    text = path.read_text(encoding="utf-8")
+    engine = make_engine(get_settings().database_url, statement_timeout_ms=3_600_000)
+    with Session(engine) as session, session.begin():
+        bar: Any = None
+
+        def validated(records: int) -> None:
+            nonlocal bar
+            typer.echo(f"import: {records} records valid; writing", err=True)
+            bar = typer.progressbar(length=records, label="import", file=sys.stderr)
+            bar.__enter__()
+
+        try:
+            report = import_records(
+                session=session,
+                text=text,
+                actor="citykb import",
+                renders=renders(),
+                dry_run=dry_run,
+                on_validated=validated,
+                progress=lambda: bar.update(1),
+            )
+        except ImportProblemError as error:
+            typer.echo(f"{path} was not imported; it breaks these rules:", err=True)
+            for problem in error.problems:
+                typer.echo(f"  {problem}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    prefix = "dry run, nothing written: would be " if dry_run else ""
+    typer.echo(prefix + report.summary().replace("seed: ", "import: "))
 
 
 @cli.command()

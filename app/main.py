@@ -10,7 +10,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
 
 from app import landing
-from app.api import search
+from app.api import importing, search
 from app.api.collection import collection_router, write_schemas
 from app.api.registry import COLLECTIONS
 from app.config import get_settings
@@ -61,6 +61,7 @@ def create_app() -> FastAPI:
     for collection in COLLECTIONS:
         api.include_router(collection_router(collection))
     api.include_router(search.router)
+    api.include_router(importing.router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(landing.router)

@@ -5,7 +5,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,6 +39,9 @@ from app.models.enums import (
 )
 from app.text import to_traditional
 from app.units import normalize
+
+Exists = Callable[[str, str], bool]
+"""Whether the collection (a seed file key such as "districts") holds a record with this id."""
 
 
 class SeedError(Exception):
@@ -165,8 +168,9 @@ class FigureSeed(_SeedModel):
 
 
 class SeedFile(_SeedModel):
-    default_source_id: str
-    sources: list[SourceSeed]
+    default_source_id: str | None = None
+    """The source of every citation that names none."""
+    sources: list[SourceSeed] = Field(default_factory=list)
     districts: list[DistrictSeed] = Field(default_factory=list)
     organizations: list[OrganizationSeed] = Field(default_factory=list)
     parks: list[ParkSeed] = Field(default_factory=list)
@@ -251,13 +255,19 @@ def read_seed_file(path: Path) -> SeedFile:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError([f"{path}: cannot read the seed file: {exc}"]) from exc
+    return validate_seed(raw)
+
+
+def validate_seed(raw: Any, outside: Exists | None = None) -> SeedFile:
+    """Validate seed records; a reference may point into the file or, through `outside`,
+    to a record the database already holds."""
     if not isinstance(raw, dict):
-        raise SeedError([f"{path}: the seed file must be a mapping of collections"])
+        raise SeedError(["(file): the seed file must be a mapping of collections"])
     try:
         seed = SeedFile.model_validate(raw)
     except ValidationError as exc:
         raise SeedError([_describe_error(raw, err) for err in exc.errors()]) from exc
-    problems = list(_check_rules(seed))
+    problems = list(_check_rules(seed, outside))
     if problems:
         raise SeedError(problems)
     return seed
@@ -286,17 +296,19 @@ def fact_fields(record: BaseModel) -> set[str]:
     }
 
 
-Exists = Callable[[str, str], bool]
-"""Whether the collection (a seed file key such as "districts") holds a record with this id."""
-
-
-def _check_rules(seed: SeedFile) -> Iterable[str]:
+def _check_rules(seed: SeedFile, outside: Exists | None = None) -> Iterable[str]:
     ids: dict[str, set[str]] = {
         key: {record.id for record in getattr(seed, key)} for key, _ in COLLECTIONS
     }
 
     def exists(collection: str, record_id: str) -> bool:
-        return record_id in ids[collection]
+        return record_id in ids[collection] or (
+            outside is not None and outside(collection, record_id)
+        )
+
+    default_source = seed.default_source_id
+    if default_source is not None and not exists("sources", default_source):
+        yield f"default_source_id: unknown sources id {default_source!r}"
 
     for key, model in COLLECTIONS:
         seen: set[str] = set()
@@ -307,7 +319,20 @@ def _check_rules(seed: SeedFile) -> Iterable[str]:
             seen.add(record.id)
             for path, problem in check_record(record, model, exists):
                 yield f"{where}.{path}: {problem}"
+            if default_source is None:
+                for path in _unsourced_citations(record):
+                    yield f"{where}.{path}: name the cited source, or give a default_source_id"
     yield from _check_figure_backed_fields(seed)
+
+
+def _unsourced_citations(record: BaseModel) -> Iterable[str]:
+    if isinstance(record, FigureSeed):
+        if record.citation.source_id is None:
+            yield "citation.source_id"
+        return
+    for index, citation in enumerate(getattr(record, "citations", [])):
+        if citation.source_id is None:
+            yield f"citations[{index}].source_id"
 
 
 def check_record(
@@ -459,7 +484,20 @@ def _parents_first(records: list[Any]) -> list[Any]:
     return ordered
 
 
-def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
+class ChangeLog(Protocol):
+    """What an import records of each record it writes (see app/services/importing.py)."""
+
+    def snapshot(self, key: str, record: Any) -> Any:
+        """The record as it reads now, before the change."""
+
+    def changed(self, key: str, record: Any, before: Any) -> None:
+        """The record has been inserted (`before` is None) or updated and flushed."""
+
+    def advance(self) -> None:
+        """One more seed record is done, changed or not."""
+
+
+def apply_seed(*, session: Session, seed: SeedFile, log: ChangeLog | None = None) -> SeedReport:
     """Insert or update every seed record by id; records not in the seed are left alone."""
     report = SeedReport()
     for key, model in COLLECTIONS:
@@ -467,6 +505,7 @@ def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
             values = record_values(record)
             existing = session.get(model, record.id)
             inserted = existing is None
+            before = None if existing is None or log is None else log.snapshot(key, existing)
             if existing is None:
                 existing = model(**values)
                 session.add(existing)
@@ -476,12 +515,17 @@ def apply_seed(*, session: Session, seed: SeedFile) -> SeedReport:
             if isinstance(record, ProjectSeed):
                 changed |= assign_organizations(session, existing, record.organization_ids)
             changed |= sync_citations(
-                session, model.citation_subject, record, seed.default_source_id
+                session, model.citation_subject, record, seed.default_source_id or ""
             )
             tally = report.inserted if inserted else report.updated
             if changed:
                 tally[key] = tally.get(key, 0) + 1
             session.flush()
+            if log is not None:
+                if changed:
+                    session.expire(existing, ["citations"])
+                    log.changed(key, existing, before)
+                log.advance()
     return report
 
 

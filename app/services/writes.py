@@ -156,7 +156,7 @@ def _store(session: Session, spec: WriteSpec, record: Any, seed: BaseModel) -> N
     session.expire(record, ["citations"])
 
 
-def _record_history(
+def record_change(
     session: Session,
     spec: WriteSpec,
     record_id: str,
@@ -191,7 +191,7 @@ def create_record(
     record = spec.model(**record_values(seed))
     session.add(record)
     _store(session, spec, record, seed)
-    _record_history(session, spec, record_id, Action.create, actor, None, render(record))
+    record_change(session, spec, record_id, Action.create, actor, None, render(record))
     return record
 
 
@@ -294,7 +294,7 @@ def update_record(
         raise invalid([(name, "a new fact needs a citation naming this field") for name in uncited])
     _check(session, spec, seed)
     _store(session, spec, record, seed)
-    _record_history(session, spec, record.id, Action.update, actor, before, render(record))
+    record_change(session, spec, record.id, Action.update, actor, before, render(record))
     return record
 
 
@@ -316,7 +316,7 @@ def delete_record(
     )
     session.delete(record)
     session.flush()
-    _record_history(session, spec, record.id, Action.delete, actor, before, None)
+    record_change(session, spec, record.id, Action.delete, actor, before, None)
 
 
 def _referrers(session: Session, spec: WriteSpec, record_id: str) -> list[str]:

@@ -1,0 +1,214 @@
+"""Bulk import: all or nothing, problems named by line and field, history kept, and a process
+killed part way leaves the database as it was."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.migrate import prepare
+from app.models import Citation, Project, RecordHistory, Scope
+from app.services.keys import create_key
+from tests.factories import assert_problem
+
+SOURCE = "changzhou-city-work-conference-2025"
+
+
+def project_line(number: int, **changes: Any) -> str:
+    record = {
+        "id": f"imported-{number:05d}",
+        "name": f"导入项目 {number}",
+        "organization_ids": ["jiangsu-catl"],
+        "citations": [
+            {
+                "source_id": SOURCE,
+                "paragraph": 7,
+                "quote": "江苏时代新能源灯塔工厂LY9项目签约落地",
+                "fields": ["name", "organization_ids"],
+            }
+        ],
+    }
+    record.update(changes)
+    return orjson.dumps({"collection": "projects", "record": record}).decode()
+
+
+def jsonl(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def admin(session: Session) -> dict[str, str]:
+    _, token = create_key(session=session, name="archivist", scope=Scope.admin)
+    session.commit()  # so that a request that fails and rolls back keeps the key
+    return {"Authorization": f"Bearer {token}"}
+
+
+def counts(session: Session) -> tuple[int, int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(Project)) or 0,
+        session.scalar(select(func.count()).select_from(Citation)) or 0,
+        session.scalar(select(func.count()).select_from(RecordHistory)) or 0,
+    )
+
+
+def test_an_import_writes_every_record_and_its_history(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    body = jsonl(project_line(1), project_line(2), project_line(1, sector="新能源", citations=[]))
+    response = client.post("/api/v1/import", content=body, headers=admin)
+    assert response.status_code == 422  # the third line states a sector without a citation
+    response = client.post(
+        "/api/v1/import", content=jsonl(project_line(1), project_line(2)), headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"dry_run": False, "inserted": {"projects": 2}, "updated": {}}
+    history = client.get("/api/v1/projects/imported-00001/history").json()["items"]
+    assert [(change["action"], change["actor"]) for change in history] == [("create", "archivist")]
+    assert client.get("/api/v1/projects", params={"q": "导入项目"}).json()["total"] == 2
+
+
+def test_one_bad_line_changes_nothing_and_is_named(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    before = counts(session)
+    body = jsonl(project_line(1), project_line(2, district_id="atlantis"), project_line(3))
+    response = client.post("/api/v1/import", content=body, headers=admin)
+    problem = assert_problem(response, 422)
+    assert {
+        "loc": ["body", "line 2", "projects[imported-00002].district_id"],
+        "msg": "unknown districts id 'atlantis'",
+    } in problem["errors"]
+    assert {tuple(error["loc"][:2]) for error in problem["errors"]} == {("body", "line 2")}
+    assert counts(session) == before
+
+
+def test_a_dry_run_counts_and_writes_nothing(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    before = counts(session)
+    response = client.post(
+        "/api/v1/import",
+        params={"dry_run": True},
+        content=jsonl(project_line(1), project_line(2)),
+        headers=admin,
+    )
+    assert response.json() == {"dry_run": True, "inserted": {"projects": 2}, "updated": {}}
+    assert counts(session) == before
+
+
+def test_a_seed_document_imports_too_and_names_lines(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    document = (
+        f"default_source_id: {SOURCE}\n"
+        "districts:\n"
+        "  - id: wujin\n"
+        "    name: 武进\n"
+        "    parent_id: changzhou\n"
+        "    citations:\n"
+        "      - {paragraph: 6, quote: 常州, fields: [name, parent_id]}\n"
+        "  - id: xinbei\n"
+        "    name: 新北\n"
+        "    kind: galaxy\n"
+        "    citations:\n"
+        "      - {paragraph: 6, quote: 常州, fields: [name, kind]}\n"
+    )
+    response = client.post("/api/v1/import", content=document.encode(), headers=admin)
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"][:2] == ["body", "line 8"]
+    assert "kind" in problem["errors"][0]["loc"][2]
+    fixed = document.replace("galaxy", "district")
+    response = client.post("/api/v1/import", content=fixed.encode(), headers=admin)
+    assert response.json()["inserted"] == {"districts": 2}
+
+
+def test_import_needs_an_admin_key(client: TestClient, session: Session) -> None:
+    _, token = create_key(session=session, name="curator", scope=Scope.curator)
+    response = client.post(
+        "/api/v1/import",
+        content=jsonl(project_line(1)),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert_problem(response, 403)
+    assert_problem(client.post("/api/v1/import", content=jsonl(project_line(1))), 401)
+
+
+def citykb_import(database_url: str, path: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "import", str(path), *extra],
+        env=dict(os.environ, DATABASE_URL=database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def prepared(fresh_database_url: str) -> Iterator[tuple[str, Engine]]:
+    engine = make_engine(fresh_database_url)
+    prepare(engine, get_settings().seed_path)
+    yield fresh_database_url, engine
+    engine.dispose()
+
+
+def fingerprint(engine: Engine) -> tuple[Any, ...]:
+    with engine.connect() as connection:
+        return tuple(
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("projects", "citations", "search_grams", "record_history", "kb_revision")
+        ) + (connection.execute(text("SELECT value FROM kb_revision")).scalar(),)
+
+
+def test_the_command_line_import(prepared: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = prepared
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(jsonl(project_line(1), project_line(2, district_id="atlantis")))
+    before = fingerprint(engine)
+    refused = citykb_import(url, path)
+    _, errors = refused.communicate(timeout=60)
+    assert refused.returncode == 1
+    assert "line 2: projects[imported-00002].district_id: unknown districts id" in errors
+    assert fingerprint(engine) == before
+    path.write_bytes(jsonl(project_line(1), project_line(2)))
+    dry = citykb_import(url, path, "--dry-run")
+    output, _ = dry.communicate(timeout=60)
+    assert "would be import: projects: 2 inserted" in output
+    assert fingerprint(engine) == before
+    done = citykb_import(url, path)
+    output, _ = done.communicate(timeout=60)
+    assert done.returncode == 0
+    assert "import: projects: 2 inserted" in output
+
+
+def test_an_import_killed_part_way_changes_nothing(
+    prepared: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = prepared
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(jsonl(*(project_line(number) for number in range(4000))))
+    before = fingerprint(engine)
+    process = citykb_import(url, path)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert "records valid; writing" in line, line
+    time.sleep(1.0)
+    assert process.poll() is None, "the import finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert fingerprint(engine) == before
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
