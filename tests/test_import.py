@@ -163,12 +163,15 @@ def prepared(fresh_database_url: str) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-def fingerprint(engine: Engine) -> tuple[Any, ...]:
+def fingerprint(engine: Engine) -> list[Any]:
+    """Row counts of the tables an import writes, and the revision."""
+    tables = ("projects", "citations", "search_grams", "record_history")
     with engine.connect() as connection:
-        return tuple(
-            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-            for table in ("projects", "citations", "search_grams", "record_history", "kb_revision")
-        ) + (connection.execute(text("SELECT value FROM kb_revision")).scalar(),)
+        found = [
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in tables
+        ]
+        found.append(connection.execute(text("SELECT value FROM kb_revision")).scalar())
+    return found
 
 
 def test_the_command_line_import(prepared: tuple[str, Engine], tmp_path: Path) -> None:
