@@ -215,3 +215,8 @@ def test_an_import_killed_part_way_changes_nothing(
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_a_single_json_line_is_json_lines(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/api/v1/import", content=jsonl(project_line(7)), headers=admin)
+    assert response.json()["inserted"] == {"projects": 1}

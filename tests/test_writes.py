@@ -224,6 +224,7 @@ def test_delete_leaves_every_read_but_keeps_the_history(
     history = client.get(f"{path}/history").json()["items"]
     assert [change["action"] for change in history] == ["create", "delete"]
     assert history[0]["actor"] == "curator"
+    assert history[0]["at"].endswith("Z")
     assert history[1]["before"]["name"] == "常州光伏示范项目"
     assert history[1]["after"] is None
 

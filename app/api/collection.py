@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, field_validator
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -486,6 +486,12 @@ class HistoryEntry(BaseModel):
     at: dt.datetime = Field(description="When (UTC).", examples=["2026-11-26T13:00:00Z"])
     before: dict[str, Any] | None = Field(description="The record before; null for a create.")
     after: dict[str, Any] | None = Field(description="The record after; null for a delete.")
+
+    @field_validator("at")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime) -> dt.datetime:
+        # SQLite hands back timestamps without their zone; every one was written in UTC.
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class HistoryOut(BaseModel):

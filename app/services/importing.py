@@ -76,9 +76,13 @@ def parse(text: str) -> tuple[Any, dict[str, int]]:
     is a whole JSON object, else a seed document (YAML, or JSON)."""
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        is_jsonl = isinstance(orjson.loads(first), dict) and len(text.strip().splitlines()) > 1
+        head = orjson.loads(first)
     except orjson.JSONDecodeError:
-        is_jsonl = False
+        head = None
+    is_jsonl = isinstance(head, dict) and set(head) in (
+        {"collection", "record"},
+        {"default_source_id"},
+    )
     if is_jsonl:
         raw, lines, problems = _jsonl(text)
         if problems:
