@@ -320,12 +320,13 @@ def _check_rules(seed: SeedFile, outside: Exists | None = None) -> Iterable[str]
             for path, problem in check_record(record, model, exists):
                 yield f"{where}.{path}: {problem}"
             if default_source is None:
-                for path in _unsourced_citations(record):
+                for path in unsourced_citations(record):
                     yield f"{where}.{path}: name the cited source, or give a default_source_id"
     yield from _check_figure_backed_fields(seed)
 
 
-def _unsourced_citations(record: BaseModel) -> Iterable[str]:
+def unsourced_citations(record: BaseModel) -> Iterable[str]:
+    """Where a record's citations name no source."""
     if isinstance(record, FigureSeed):
         if record.citation.source_id is None:
             yield "citation.source_id"

@@ -32,6 +32,7 @@ from app.seeding import (
     check_record,
     record_values,
     sync_citations,
+    unsourced_citations,
 )
 
 Render = Callable[[Any], dict[str, Any]]
@@ -117,13 +118,7 @@ def _exists(session: Session) -> Callable[[str, str], bool]:
 
 def _check(session: Session, spec: WriteSpec, record: BaseModel) -> None:
     problems = list(check_record(record, spec.model, _exists(session)))
-    citations = (
-        [record.citation] if isinstance(record, FigureSeed) else record.citations  # type: ignore[attr-defined]
-    )
-    for index, citation in enumerate(citations):
-        if citation.source_id is None:
-            where = spec.citations_field + ("" if isinstance(record, FigureSeed) else f"[{index}]")
-            problems.append((f"{where}.source_id", "name the cited source"))
+    problems += [(path, "name the cited source") for path in unsourced_citations(record)]
     if problems:
         raise invalid(problems)
 
