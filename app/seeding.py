@@ -42,6 +42,8 @@ from app.units import normalize
 
 Exists = Callable[[str, str], bool]
 """Whether the collection (a seed file key such as "districts") holds a record with this id."""
+Paragraphs = Callable[[str], int | None]
+"""How many paragraphs a source has; None for a source not known."""
 
 
 class SeedError(Exception):
@@ -258,7 +260,9 @@ def read_seed_file(path: Path) -> SeedFile:
     return validate_seed(raw)
 
 
-def validate_seed(raw: Any, outside: Exists | None = None) -> SeedFile:
+def validate_seed(
+    raw: Any, outside: Exists | None = None, outside_paragraphs: Paragraphs | None = None
+) -> SeedFile:
     """Validate seed records; a reference may point into the file or, through `outside`,
     to a record the database already holds."""
     if not isinstance(raw, dict):
@@ -267,7 +271,7 @@ def validate_seed(raw: Any, outside: Exists | None = None) -> SeedFile:
         seed = SeedFile.model_validate(raw)
     except ValidationError as exc:
         raise SeedError([_describe_error(raw, err) for err in exc.errors()]) from exc
-    problems = list(_check_rules(seed, outside))
+    problems = list(_check_rules(seed, outside, outside_paragraphs))
     if problems:
         raise SeedError(problems)
     return seed
@@ -296,7 +300,9 @@ def fact_fields(record: BaseModel) -> set[str]:
     }
 
 
-def _check_rules(seed: SeedFile, outside: Exists | None = None) -> Iterable[str]:
+def _check_rules(
+    seed: SeedFile, outside: Exists | None = None, outside_paragraphs: Paragraphs | None = None
+) -> Iterable[str]:
     ids: dict[str, set[str]] = {
         key: {record.id for record in getattr(seed, key)} for key, _ in COLLECTIONS
     }
@@ -307,6 +313,13 @@ def _check_rules(seed: SeedFile, outside: Exists | None = None) -> Iterable[str]
         )
 
     default_source = seed.default_source_id
+    lengths = {source.id: source.paragraph_count for source in seed.sources}
+
+    def paragraphs(source_id: str) -> int | None:
+        if source_id in lengths:
+            return lengths[source_id]
+        return outside_paragraphs(source_id) if outside_paragraphs is not None else None
+
     if default_source is not None and not exists("sources", default_source):
         yield f"default_source_id: unknown sources id {default_source!r}"
 
@@ -317,7 +330,7 @@ def _check_rules(seed: SeedFile, outside: Exists | None = None) -> Iterable[str]
             if record.id in seen:
                 yield f"{where}.id: duplicate id"
             seen.add(record.id)
-            for path, problem in check_record(record, model, exists):
+            for path, problem in check_record(record, model, exists, paragraphs, default_source):
                 yield f"{where}.{path}: {problem}"
             if default_source is None:
                 for path in unsourced_citations(record):
@@ -337,16 +350,22 @@ def unsourced_citations(record: BaseModel) -> Iterable[str]:
 
 
 def check_record(
-    record: BaseModel, model: type[Cited], exists: Exists
+    record: BaseModel,
+    model: type[Cited],
+    exists: Exists,
+    paragraphs: Paragraphs,
+    default_source: str | None = None,
 ) -> Iterable[tuple[str, str]]:
-    """Each (field, problem) of one record against the rules; references through `exists`."""
+    """Each (field, problem) of one record against the rules; references through `exists`,
+    cited paragraphs against their source's length."""
     yield from _check_references(record, model, exists)
+    cite = _Citing(exists, paragraphs, default_source)
     if isinstance(record, FigureSeed):
         yield from _check_figure(record, exists)
-        yield from _check_citations([record.citation], set(), exists, "citation")
+        yield from cite.check([record.citation], set(), "citation")
         return
     citations = record.citations  # type: ignore[attr-defined]
-    yield from _check_citations(citations, set(type(record).model_fields), exists, "citations")
+    yield from cite.check(citations, set(type(record).model_fields), "citations")
     cited = {name for citation in citations for name in citation.fields}
     for name in sorted(fact_fields(record) - cited):
         yield name, "no citation names this field"
@@ -367,16 +386,30 @@ def _check_references(
             yield "organization_ids", f"unknown organizations id {organization_id!r}"
 
 
-def _check_citations(
-    citations: list[CitationSeed], field_names: set[str], exists: Exists, path: str
-) -> Iterable[tuple[str, str]]:
-    for index, citation in enumerate(citations):
-        where = path if path == "citation" else f"{path}[{index}]"
-        if citation.source_id is not None and not exists("sources", citation.source_id):
-            yield f"{where}.source_id", f"unknown sources id {citation.source_id!r}"
-        for name in citation.fields:
-            if name not in field_names or name in UNCITED_FIELDS:
-                yield f"{where}.fields", f"{name!r} is not a citable field"
+@dataclass(frozen=True)
+class _Citing:
+    exists: Exists
+    paragraphs: Paragraphs
+    default_source: str | None
+
+    def check(
+        self, citations: list[CitationSeed], field_names: set[str], path: str
+    ) -> Iterable[tuple[str, str]]:
+        for index, citation in enumerate(citations):
+            where = path if path == "citation" else f"{path}[{index}]"
+            source = citation.source_id or self.default_source
+            if citation.source_id is not None and not self.exists("sources", citation.source_id):
+                yield f"{where}.source_id", f"unknown sources id {citation.source_id!r}"
+            elif source is not None:
+                count = self.paragraphs(source)
+                if count is not None and citation.paragraph > count:
+                    yield (
+                        f"{where}.paragraph",
+                        f"source {source!r} has {count} paragraphs, not {citation.paragraph}",
+                    )
+            for name in citation.fields:
+                if name not in field_names or name in UNCITED_FIELDS:
+                    yield f"{where}.fields", f"{name!r} is not a citable field"
 
 
 def _check_figure(figure: FigureSeed, exists: Exists) -> Iterable[tuple[str, str]]:

@@ -116,3 +116,16 @@ def test_cli_refuses_a_broken_seed_file(tmp_path: Path) -> None:
     result = citykb("seed", "--path", str(path), database=database)
     assert result.returncode == 1
     assert "projects[catl-ly9].citations" in result.stderr
+
+
+def test_a_citation_beyond_its_source_is_refused(tmp_path: Path) -> None:
+    path = broken_seed(
+        tmp_path, lambda data: project(data, "catl-ly9")["citations"][0].update(paragraph=25)
+    )
+    with pytest.raises(SeedError) as caught:
+        read_seed_file(path)
+    assert any(
+        "projects[catl-ly9].citations[0].paragraph: source "
+        "'changzhou-city-work-conference-2025' has 24 paragraphs, not 25" in problem
+        for problem in caught.value.problems
+    ), caught.value.problems

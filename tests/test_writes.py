@@ -137,6 +137,14 @@ def test_create_answers_201_with_location_and_etag(
         ({"id": "Not A Slug"}, "id"),
         ({"citations": [{**cite("name"), "source_id": "no-such-source"}]}, "source_id"),
         ({"citations": [{**cite("name"), "quote": "x" * 41}]}, "quote"),
+        (
+            {
+                "citations": [
+                    {**cite("name", "organization_ids", "status", "status_date"), "paragraph": 30}
+                ]
+            },
+            "paragraph",
+        ),
     ],
 )
 def test_create_validates_strictly(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Action
 from app.seeding import SEED_MODELS, SeedError, SeedReport, apply_seed, validate_seed
-from app.services.writes import MODELS, WriteSpec, record_change
+from app.services.writes import MODELS, WriteSpec, record_change, source_paragraphs
 
 Render = Callable[[Any], dict[str, Any]]
 RECORD = re.compile(r"^([a-z_]+\[[^\]]+\])")
@@ -145,7 +145,7 @@ def import_records(
         return session.get(MODELS[collection], record_id) is not None
 
     try:
-        seed = validate_seed(raw, outside)
+        seed = validate_seed(raw, outside, source_paragraphs(session))
     except SeedError as error:
         raise ImportProblemError(_with_lines(error.problems, lines)) from None
     on_validated(sum(len(getattr(seed, key)) for key in SEED_MODELS))

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import AppError, ProblemError
-from app.models import Action, Citation, Figure, RecordHistory, project_organizations
+from app.models import Action, Citation, Figure, RecordHistory, Source, project_organizations
 from app.models.base import SLUG_LENGTH, Base, Cited
 from app.models.enums import SubjectType
 from app.seeding import (
@@ -116,8 +116,18 @@ def _exists(session: Session) -> Callable[[str, str], bool]:
     return exists
 
 
+def source_paragraphs(session: Session) -> Callable[[str], int | None]:
+    """How many paragraphs a source in the database has (None for one it lacks)."""
+
+    def paragraphs(source_id: str) -> int | None:
+        source = session.get(Source, source_id)
+        return None if source is None else source.paragraph_count
+
+    return paragraphs
+
+
 def _check(session: Session, spec: WriteSpec, record: BaseModel) -> None:
-    problems = list(check_record(record, spec.model, _exists(session)))
+    problems = list(check_record(record, spec.model, _exists(session), source_paragraphs(session)))
     problems += [(path, "name the cited source") for path in unsourced_citations(record)]
     if problems:
         raise invalid(problems)
