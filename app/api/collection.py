@@ -186,7 +186,6 @@ def collection_router(collection: Collection) -> APIRouter:
             ),
         ] = None,
     ) -> Response:
-        record = collection.get_record(session, record_id)
         if as_of is not None and collection.write is not None:
             moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
             state = writes.state_as_of(
@@ -199,6 +198,7 @@ def collection_router(collection: Collection) -> APIRouter:
                 raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
             if state is not writes.Current:
                 return json_response(request, state)
+        record = collection.get_record(session, record_id)
         if record is None:
             raise not_found(collection.singular, record_id)
         return json_response(request, render_record(record, schema))

@@ -54,9 +54,14 @@ def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
 
 
 def _document(text: str) -> tuple[Any, dict[str, int]]:
-    raw = yaml.safe_load(text)
+    # Parse once: the node tree gives each record's line, and the same tree its values.
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        raw = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
     lines: dict[str, int] = {}
-    root = yaml.compose(text)
     if isinstance(root, yaml.MappingNode):
         for key_node, value_node in root.value:
             if isinstance(value_node, yaml.SequenceNode):
