@@ -1,7 +1,8 @@
-"""What every flush does besides writing rows: reindex what it touched, advance the revision.
+"""What every flush does besides writing rows: reindex and rerender what it touched, advance
+the revision.
 
 Registered on the Session class, so writes through any session (API, seed, CLI, tests) keep
-the search index and the revision current in the same transaction."""
+the search index, the stored renderings and the revision current in the same transaction."""
 
 from collections import defaultdict
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.models import Citation, Revision, ZeroCarbonFactory
 from app.models.base import Cited
 from app.models.enums import SubjectType
+from app.rendered import rerender
 from app.search import reindex
 
 
@@ -32,7 +34,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     connection = session.connection()
     organizations = touched.get(SubjectType.organization)
     if organizations:
-        # A recognition's document carries its organization's names.
+        # A recognition's document and rendering carry its organization's names.
         touched[SubjectType.zero_carbon_factory].update(
             connection.execute(
                 select(ZeroCarbonFactory.id).where(
@@ -42,4 +44,5 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
         )
     for subject, ids in touched.items():
         reindex(connection, subject, sorted(ids))
+        rerender(connection, subject, sorted(ids))
     connection.execute(update(Revision).where(Revision.id == 1).values(value=Revision.value + 1))

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     """Writes each API key may make per minute (per server process); more get a 429."""
     prepare_on_start: bool = True
     """Migrate, and seed an empty database, when the server starts (retried until it works)."""
+    response_cache_mb: int = 32
+    """Memory for whole responses to reads, kept per revision (app/cache.py); 0 turns it off."""
 
 
 @lru_cache

@@ -1,14 +1,18 @@
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 import app.changes  # noqa: F401  (keeps the search index and revision current on every flush)
 from app.config import get_settings
+from app.reader import Reader
 
 SQLITE_BUSY_TIMEOUT_S = 5
 PROGRESS_STEPS = 10_000
@@ -16,15 +20,28 @@ WRITE_OPTION = "citykb_write"
 """SQLite calls the timeout check every this many virtual-machine steps."""
 
 
-def make_engine(database_url: str, *, statement_timeout_ms: int | None = None) -> Engine:
-    """Create an engine with the configured statement and connection timeouts."""
+def make_engine(
+    database_url: str,
+    *,
+    statement_timeout_ms: int | None = None,
+    one_connection_per_thread: bool = False,
+) -> Engine:
+    """Create an engine with the configured statement and connection timeouts.
+
+    `one_connection_per_thread` gives each thread a connection of its own that it never waits
+    for (see `loop_sessions`)."""
     settings = get_settings()
     timeout_ms = statement_timeout_ms or settings.statement_timeout_ms
+    pool: dict[str, Any] = (
+        {"poolclass": SingletonThreadPool}
+        if one_connection_per_thread
+        else {"pool_timeout": settings.connect_timeout_s}
+    )
     if not database_url.startswith("sqlite"):
         return create_engine(
             database_url,
             pool_pre_ping=True,
-            pool_timeout=settings.connect_timeout_s,
+            **pool,
             connect_args={
                 "connect_timeout": settings.connect_timeout_s,
                 "options": f"-c statement_timeout={timeout_ms}",
@@ -33,6 +50,7 @@ def make_engine(database_url: str, *, statement_timeout_ms: int | None = None) -
     engine = create_engine(
         database_url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        **({"poolclass": SingletonThreadPool} if one_connection_per_thread else {}),
     )
     limit_s = timeout_ms / 1000
 
@@ -103,5 +121,34 @@ def get_write_session() -> Iterator[Session]:
         yield from committing(session)
 
 
+@lru_cache
+def _loop_engine() -> Engine:
+    return make_engine(get_settings().database_url, one_connection_per_thread=True)
+
+
+OpenReader = Callable[[], AbstractContextManager[Reader]]
+OpenSession = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Where a read route gets its database access.
+
+    `loop` is for short reads done on the event loop, start to finish with no `await` between:
+    the hop to a worker thread and back costs more than such a query. It gives a plain
+    connection (cheaper to open than a session) from a pool of one connection per thread, so
+    the loop never waits for a connection that only a waiting request could give back.
+    `pooled` gives sessions for everything else: work in worker threads and streamed bodies."""
+
+    loop: OpenReader
+    pooled: OpenSession
+
+
+async def get_sessions() -> Sessions:
+    """The read routes' database access (async, so that FastAPI resolves it on the loop)."""
+    return Sessions(loop=_loop_engine().connect, pooled=_session_factory())
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]

@@ -52,7 +52,13 @@ def json_response(
     request: Request, payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """A JSON response whose strong ETag is a digest of its bytes; If-None-Match gives 304."""
-    body = orjson.dumps(payload)
+    return json_bytes_response(request, orjson.dumps(payload), status=status, headers=headers)
+
+
+def json_bytes_response(
+    request: Request, body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """`json_response` for a body already serialized."""
     etag = _digest(body)
     if status == 200:
         not_modified = _not_modified(request, etag)

@@ -12,21 +12,39 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import get_settings
 from app.errors import bad_parameter
 from app.models.base import Cited
 from app.models.enums import SubjectType
+from app.reader import Reader, connection_of
+from app.rendered import stored_or_fresh
 from app.search import matches
+from app.services.revision import current_revision
 
 T = TypeVar("T")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -164,6 +182,16 @@ class ListSpec:
     def subject(self) -> SubjectType:
         return self.model.citation_subject
 
+    @cached_property
+    def table_columns(self) -> dict[str, Column[Any]]:
+        """`columns` as the table's own columns: statements built from these skip the ORM's
+        attribute machinery, which costs more than the query on a hot path."""
+        table = self.model.__table__  # type: ignore[attr-defined]
+        return {name: table.c[attribute.key] for name, attribute in self.columns.items()} | {
+            "rendered": table.c.rendered,
+            "search_text": table.c.search_text,
+        }
+
     @property
     def filter_names(self) -> set[str]:
         bounds = {f"{name}_{end}" for name in self.ranges for end in ("min", "max")}
@@ -173,7 +201,7 @@ class ListSpec:
 @dataclass(frozen=True)
 class SortKey:
     name: str
-    column: InstrumentedAttribute[Any]
+    column: Column[Any]
     descending: bool
 
 
@@ -208,9 +236,9 @@ def parse_sort(sort: str | None, spec: ListSpec) -> list[SortKey]:
             raise bad_parameter("sort", f"unknown sort key {name!r}; sortable: {allowed}")
         if any(key.name == name for key in keys):
             raise bad_parameter("sort", f"sort key {name!r} is given twice")
-        keys.append(SortKey(name, spec.columns[name], descending))
+        keys.append(SortKey(name, spec.table_columns[name], descending))
     if not any(key.name == "id" for key in keys):
-        keys.append(SortKey("id", spec.columns["id"], keys[-1].descending))
+        keys.append(SortKey("id", spec.table_columns["id"], keys[-1].descending))
     return keys
 
 
@@ -219,7 +247,7 @@ def _order_by(keys: Sequence[SortKey]) -> list[Any]:
     (`column IS NULL` first for a nullable column; see `add_sort_indexes`)."""
     terms: list[Any] = []
     for key in keys:
-        if key.column.expression.nullable:
+        if key.column.nullable:
             terms.append(key.column.is_(None))
         terms.append(key.column.desc() if key.descending else key.column.asc())
     return terms
@@ -318,39 +346,74 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         raise bad_parameter("cursor", "not a cursor this server issued") from None
 
 
-def _equals(column: InstrumentedAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Filters:
+    """A query's conditions, with their values as bound parameters (also in `params`)."""
+
+    clauses: list[ColumnElement[bool]]
+    params: dict[str, Any]
+    shape: tuple[Any, ...] | None
+    """What the clauses look like apart from their values: statements of one shape differ
+    only in `params`, so they are built once. None where the clauses depend on the data
+    (`q` picks its grams by their counts)."""
+
+
+def _equals(
+    column: ColumnElement[Any], name: str, values: Sequence[Any], params: dict[str, Any]
+) -> ColumnElement[bool]:
     stated = [value for value in values if value != NULL]
-    clause: ColumnElement[bool] = column.in_(stated) if stated else false()
+    clause: ColumnElement[bool] = false()
+    if stated:
+        params[name] = stated
+        clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
     return or_(clause, column.is_(None)) if NULL in values else clause
 
 
-def apply_filters(
-    session: Session | Connection, statement: Select[Any], spec: ListSpec, query: BaseModel
-) -> Select[Any]:
-    """Add a query's filters and `q` to a statement."""
-    values = query.model_dump()
+def filter_clauses(session: Session | Connection, spec: ListSpec, query: BaseModel) -> Filters:
+    """The conditions a query's filters and `q` put on a collection's records."""
+    values = dict(query)
+    clauses: list[ColumnElement[bool]] = []
+    params: dict[str, Any] = {}
+    shape: list[Any] = []
     for name in spec.ranges:
         low, high = values.get(f"{name}_min"), values.get(f"{name}_max")
         if low is not None and high is not None and low > high:
             raise bad_parameter(
                 f"{name}_min", f"{name}_min={low} is greater than {name}_max={high}"
             )
-        if low is not None:
-            statement = statement.where(spec.columns[name] >= low)
-        if high is not None:
-            statement = statement.where(spec.columns[name] <= high)
+        column = spec.table_columns[name]
+        for end, bound, compare in (("min", low, operator.ge), ("max", high, operator.le)):
+            if bound is not None:
+                key = f"{name}_{end}"
+                params[key] = bound
+                clauses.append(compare(column, bindparam(key, bound, type_=column.type)))
+                shape.append(key)
     for name in spec.equality:
         if values.get(name):
-            statement = statement.where(_equals(spec.columns[name], values[name]))
+            clauses.append(_equals(spec.table_columns[name], name, values[name], params))
+            shape.append((name, name in params, NULL in values[name]))
     for name, make_clause in spec.custom.items():
         if values.get(name):
-            statement = statement.where(make_clause(values[name]))
+            params[name] = values[name]
+            clauses.append(make_clause(bindparam(name, values[name], expanding=True)))
+            shape.append(name)
     q = values.get("q")
     if q is not None and q.strip():
-        statement = statement.where(
-            matches(session, spec.subject, spec.model.id, spec.model.search_text, q)
-        )
-    return statement
+        columns = spec.table_columns
+        clauses.append(matches(session, spec.subject, columns["id"], columns["search_text"], q))
+        return Filters(clauses, params, None)
+    return Filters(clauses, params, tuple(shape))
+
+
+def apply_filters(
+    session: Session | Connection, statement: Select[Any], spec: ListSpec, query: BaseModel
+) -> Select[Any]:
+    """Add a query's filters and `q` to a statement."""
+    return statement.where(*filter_clauses(session, spec, query).clauses)
+
+
+def _ordered(statement: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
+    return statement.order_by(*_order_by(keys))
 
 
 def order_and_seek(statement: Select[Any], spec: ListSpec, query: PageQuery) -> Select[Any]:
@@ -358,34 +421,178 @@ def order_and_seek(statement: Select[Any], spec: ListSpec, query: PageQuery) -> 
     keys = parse_sort(query.sort, spec)
     if query.cursor is not None:
         statement = statement.where(_keyset(keys, decode_cursor(query.cursor, keys)))
-    return statement.order_by(*_order_by(keys))
+    return _ordered(statement, keys)
 
 
-def paginate(
-    *, session: Session, statement: Select[Any], spec: ListSpec, query: PageQuery
-) -> Page[Any]:
-    """Run a filtered, sorted, keyset-paginated list query and count its total."""
+def _seeks(
+    statement: Select[Any], keys: Sequence[SortKey], values: Sequence[Any], *, dialect: str
+) -> list[Any]:
+    """The page after `values` as statements to run in turn, each a seek in a sort index.
+
+    A one-key sort (`name`, `-investment_cny`, ... then `id`) compares `(key, id)` as a row
+    value, which the database answers by seeking straight to the cursor in the index; a nullable
+    key's nulls come after, from a second statement. Longer sorts keep the general keyset
+    condition."""
+    if len(keys) != 2 or keys[1].name != "id":
+        return [_ordered(statement.where(_keyset(keys, values)), keys)]
+    key, id_key = keys
+    value, last_id = values
+    by_key = key.column.desc() if key.descending else key.column.asc()
+    by_id = id_key.column.desc() if id_key.descending else id_key.column.asc()
+
+    def ordered(part: Select[Any]) -> Select[Any]:
+        # Within each part `key IS NULL` is constant. SQLite sorts rows whose order names a
+        # term the WHERE holds constant; PostgreSQL needs the term to see the index's order.
+        return part.order_by(by_key, by_id) if dialect == "sqlite" else _ordered(part, keys)
+
+    row, cursor = tuple_(key.column, id_key.column), tuple_(value, last_id)
+    after = row < cursor if key.descending else row > cursor
+    if not key.column.nullable:
+        return [ordered(statement.where(after))]
+    nulls = statement.where(key.column.is_(None) == true())
+    if value is None:
+        id_after = id_key.column < last_id if id_key.descending else id_key.column > last_id
+        return [ordered(nulls.where(id_after))]
+    stated = statement.where(key.column.is_(None) == false(), after)
+    return [ordered(stated), ordered(nulls)]
+
+
+@dataclass(frozen=True)
+class PageStatements:
+    seeks: list[Select[Any]]
+    """Run in turn, each with `LIMIT :page_limit`, until the page is full."""
+    counting: Select[Any]
+    params: dict[str, Any]
+    """The values of this request, for statements that may have been built for another."""
+
+    def bound(self, statement: Select[Any]) -> Select[Any]:
+        """`statement` (one of these) carrying this request's values, to run or explain."""
+        return statement.params(self.params)
+
+
+_SHAPES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any]]] = {}
+SHAPES_KEPT = 1000
+
+
+def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageStatements:
+    """The statements one page of a list runs: its seeks, then its count.
+
+    Building a statement costs more than running it, so statements are kept by shape (the
+    collection, the sort, which filters and which kind of cursor) and run with this
+    request's values."""
     keys = parse_sort(query.sort, spec)
-    filtered = apply_filters(session, statement, spec, query)
-    total = session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery()))
-    rows = session.scalars(order_and_seek(filtered, spec, query).limit(query.limit + 1)).all()
+    filters = filter_clauses(session, spec, query)
+    after = None if query.cursor is None else decode_cursor(query.cursor, keys)
+    params = {**filters.params, "page_limit": query.limit + 1}
+    if after is not None:
+        params.update({f"after_{i}": value for i, value in enumerate(after) if value is not None})
+    dialect = connection_of(session).dialect.name
+    shape = None
+    if filters.shape is not None:
+        cursor_shape = None if after is None else tuple(value is None for value in after)
+        shape = (dialect, spec.subject, _sort_signature(keys), filters.shape, cursor_shape)
+        kept = _SHAPES.get(shape)
+        if kept is not None:
+            return PageStatements(*kept, params)
+    filtered = _listed(spec, keys).where(*filters.clauses)
+    if after is None:
+        seeks = [_ordered(filtered, keys)]
+    else:
+        bound = [
+            None if value is None else bindparam(f"after_{i}", value, type_=keys[i].column.type)
+            for i, value in enumerate(after)
+        ]
+        seeks = _seeks(filtered, keys, bound, dialect=dialect)
+    limit: Any = bindparam("page_limit", query.limit + 1)
+    seeks = [seek.limit(limit) for seek in seeks]
+    table = spec.model.__table__  # type: ignore[attr-defined]
+    counting = select(func.count()).select_from(table).where(*filters.clauses)
+    if shape is not None:
+        if len(_SHAPES) >= SHAPES_KEPT:
+            _SHAPES.clear()
+        _SHAPES[shape] = (seeks, counting)
+    return PageStatements(seeks, counting, params)
+
+
+_COUNTS: dict[tuple[Any, ...], int] = {}
+COUNTS_KEPT = 10_000
+PAGE_PARAMETERS = frozenset(PageQuery.model_fields)
+
+
+def count_matching(
+    *, connection: Connection, spec: ListSpec, query: BaseModel, statements: PageStatements
+) -> int:
+    """How many records match the query's filters and `q`.
+
+    Counts are kept per revision of the knowledge base, read in the same transaction, so the
+    pages of one list (and its sorts and page sizes) count once, and any write starts afresh."""
+    filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
+    key = (
+        spec.subject,
+        current_revision(session=connection),
+        orjson.dumps(filters, option=orjson.OPT_SORT_KEYS),
+    )
+    total = _COUNTS.get(key)
+    if total is None:
+        total = connection.scalar(statements.counting, statements.params) or 0
+        if len(_COUNTS) >= COUNTS_KEPT:
+            _COUNTS.clear()
+        _COUNTS[key] = total
+    return total
+
+
+def _listed(spec: ListSpec, keys: Sequence[SortKey]) -> Select[Any]:
+    """Each record's id and stored rendering, with its sort values for the cursor."""
+    sort_columns = [key.column for key in keys if key.name != "id"]
+    columns = spec.table_columns
+    return select(columns["id"], columns["rendered"], *sort_columns)
+
+
+def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes]:
+    """One page of a filtered, sorted list: each record's rendering (JSON), and the total."""
+    keys = parse_sort(query.sort, spec)
+    statements = page_statements(session, spec, query)
+    connection = connection_of(session)
+    wanted = query.limit + 1
+    rows: list[Any] = []
+    for seek in statements.seeks:
+        params = {**statements.params, "page_limit": wanted - len(rows)}
+        rows += connection.execute(seek, params).all()
+        if len(rows) >= wanted:
+            break
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = encode_cursor(keys, rows[-1])
-    return Page(rows=rows, total=total or 0, limit=query.limit, next_cursor=next_cursor)
+    return Page(
+        rows=stored_or_fresh(connection, spec.subject, rows),
+        total=count_matching(connection=connection, spec=spec, query=query, statements=statements),
+        limit=query.limit,
+        next_cursor=next_cursor,
+    )
 
 
-def stream(
-    *, session: Session, statement: Select[Any], spec: ListSpec, query: PageQuery
-) -> Iterator[Any]:
-    """Every matching row in order, fetched in batches; `limit` applies only when given.
+def stream_statement(*, session: Reader, spec: ListSpec, query: PageQuery) -> Select[Any]:
+    """Every matching record's rendering, in order; `limit` applies only when given.
 
-    Parameters are checked here, before the caller starts a response."""
-    ordered = order_and_seek(apply_filters(session, statement, spec, query), spec, query)
+    Building it checks the parameters, before the caller starts a response."""
+    keys = parse_sort(query.sort, spec)
+    ordered = order_and_seek(apply_filters(session, _listed(spec, keys), spec, query), spec, query)
     if "limit" in query.model_fields_set:
         ordered = ordered.limit(query.limit)
-    return iter(session.scalars(ordered.execution_options(yield_per=CSV_BATCH)))
+    return ordered
+
+
+def stream(*, session: Session, spec: ListSpec, statement: Select[Any]) -> Iterator[dict[str, Any]]:
+    """The records `statement` (from `stream_statement`) selects, as the API reads them,
+    fetched in batches."""
+    result = session.execute(statement.execution_options(yield_per=CSV_BATCH))
+    try:
+        for batch in result.partitions():
+            for rendered in stored_or_fresh(session.connection(), spec.subject, batch):
+                yield orjson.loads(rendered)
+    finally:
+        result.close()
 
 
 def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str]:
@@ -404,18 +611,17 @@ def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str]:
     return names
 
 
-def render_page(page: Page[Any], schema: type[BaseModel], fields: str | None) -> dict[str, Any]:
-    """The JSON body of a page: each row through its read schema, trimmed to `fields`."""
-    chosen = select_fields(fields, list(schema.model_fields))
-    items = [schema.model_validate(row).model_dump(mode="json") for row in page.rows]
-    if fields is not None:
-        items = [{name: item[name] for name in chosen} for item in items]
-    return {
-        "items": items,
-        "total": page.total,
-        "limit": page.limit,
-        "next_cursor": page.next_cursor,
-    }
+def render_page(page: Page[bytes], fields: list[str] | None) -> bytes:
+    """The JSON body of a page: the records' stored renderings joined as they are, or trimmed
+    to `fields`."""
+    meta = orjson.dumps({"total": page.total, "limit": page.limit, "next_cursor": page.next_cursor})
+    if fields is None:
+        items = b"[" + b",".join(page.rows) + b"]"
+    else:
+        items = orjson.dumps(
+            [{name: record[name] for name in fields} for record in map(orjson.loads, page.rows)]
+        )
+    return b'{"items":' + items + b"," + meta[1:]
 
 
 def _csv_cell(value: Any) -> Any:
@@ -428,15 +634,14 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def render_csv(rows: Iterator[Any], schema: type[BaseModel], fields: list[str]) -> Iterator[str]:
+def render_csv(records: Iterator[dict[str, Any]], fields: list[str]) -> Iterator[str]:
     """CSV text, a batch of rows at a time: a BOM, a header, then one line per record."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(fields)
-    for count, row in enumerate(rows, start=1):
-        item = schema.model_validate(row).model_dump(mode="json")
-        writer.writerow([_csv_cell(item[name]) for name in fields])
+    for count, record in enumerate(records, start=1):
+        writer.writerow([_csv_cell(record[name]) for name in fields])
         if count % CSV_BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -465,30 +670,50 @@ def _number(value: Any) -> Any:
     return float(value)
 
 
-def aggregate(
-    *, session: Session, spec: ListSpec, query: BaseModel, group_by: list[str]
-) -> dict[str, Any]:
-    """Count and aggregate the filtered records per group."""
-    group_columns = [spec.columns[name].label(name) for name in group_by]
+_AGGREGATES: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _aggregate_statement(spec: ListSpec, group_by: list[str], filters: Filters) -> Select[Any]:
+    shape = None if filters.shape is None else (spec.subject, tuple(group_by), filters.shape)
+    kept = None if shape is None else _AGGREGATES.get(shape)
+    if kept is not None:
+        return kept
+    columns = spec.table_columns
+    group_columns = [columns[name].label(name) for name in group_by]
     measures = []
     for name in spec.numeric:
-        column = spec.columns[name]
+        column = columns[name]
         measures += [
             func.sum(column).label(f"{name}_sum"),
             func.min(column).label(f"{name}_min"),
             func.max(column).label(f"{name}_max"),
             func.avg(column).label(f"{name}_avg"),
         ]
-    statement: Select[Any] = select(
-        *group_columns, func.count().label("count"), *measures
-    ).select_from(spec.model)
-    statement = apply_filters(session, statement, spec, query)
+    statement: Select[Any] = (
+        select(*group_columns, func.count().label("count"), *measures)
+        .select_from(spec.model.__table__)  # type: ignore[attr-defined]
+        .where(*filters.clauses)
+    )
     if group_columns:
         statement = statement.group_by(*group_columns).order_by(
             func.count().desc(), *(column.asc().nulls_last() for column in group_columns)
         )
+    if shape is not None:
+        if len(_AGGREGATES) >= SHAPES_KEPT:
+            _AGGREGATES.clear()
+        _AGGREGATES[shape] = statement
+    return statement
+
+
+def aggregate(
+    *, session: Reader, spec: ListSpec, query: BaseModel, group_by: list[str]
+) -> dict[str, Any]:
+    """Count and aggregate the filtered records per group (statements kept by shape, as for
+    pages)."""
+    filters = filter_clauses(session, spec, query)
+    statement = _aggregate_statement(spec, group_by, filters)
     groups = []
-    for row in session.execute(statement).mappings():
+    for row in connection_of(session).execute(statement, filters.params).mappings():
         groups.append(
             {key: (value if key in group_by else _number(value)) for key, value in row.items()}
         )

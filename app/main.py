@@ -1,3 +1,4 @@
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -7,12 +8,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine
 from starlette.responses import Response
 
 from app import landing
 from app.api import importing, search
 from app.api.collection import collection_router, write_schemas
+from app.api.params import QUERY_SCHEMAS
 from app.api.registry import COLLECTIONS
+from app.cache import ResponseCache, RevisionProbe
 from app.config import get_settings
 from app.db import SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, AppError, install_error_handlers
@@ -29,11 +33,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     if settings.prepare_on_start:
         app.state.prepared = prepare_in_background(get_engine(), settings.seed_path)
+    # What is alive now (modules, routes, schemas) lives as long as the process: leaving it
+    # out of the collector's full scans keeps their pauses out of request latency.
+    gc.collect()
+    gc.freeze()
     yield
 
 
-def create_app() -> FastAPI:
-    """Build the CityKB application."""
+def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = None) -> FastAPI:
+    """Build the CityKB application; the response cache reads revisions from `engine` (default:
+    the configured database) and keeps `response_cache_mb` (default: the setting)."""
     # Swagger UI and ReDoc from assets the package ships: /docs works with no internet.
     app = FastAPIOffline(
         lifespan=lifespan,
@@ -50,6 +59,10 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodySizeLimit)
+    cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
+    if cache_mb > 0:
+        probe = RevisionProbe(get_engine if engine is None else lambda: engine)
+        app.add_middleware(ResponseCache, probe=probe, max_bytes=cache_mb << 20)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,
@@ -57,12 +70,9 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
-    api = APIRouter(prefix=API_PREFIX)
-    for collection in COLLECTIONS:
-        api.include_router(collection_router(collection))
-    api.include_router(search.router)
-    api.include_router(importing.router)
-    app.include_router(api)
+    # Each router straight under the app: every level of nesting is matched on every request.
+    for router in (*map(collection_router, COLLECTIONS), search.router, importing.router):
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     app.include_router(landing.router)
 
@@ -76,6 +86,7 @@ def create_app() -> FastAPI:
                 routes=app.routes,
             )
             schema["components"]["schemas"].update(write_schemas(COLLECTIONS))
+            schema["components"]["schemas"].update(QUERY_SCHEMAS)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -87,7 +98,7 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/healthz", operation_id="getLiveness", summary="Liveness")
-def healthz(request: Request) -> Response:
+async def healthz(request: Request) -> Response:
     """200 while the process is up."""
     return json_response(request, {"status": "ok"})
 

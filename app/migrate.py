@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
 from app.models import Source
+from app.rendered import fill_missing
 from app.seeding import SeedReport, seed_database
 
 log = logging.getLogger("citykb")
@@ -34,11 +35,20 @@ def _lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
+def _upgrade(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+    if revision == "head":
+        # Records migrated from before stored renderings (or bulk-loaded) get theirs now.
+        count = fill_missing(connection)
+        if count:
+            log.info("rendered %d records", count)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to `revision`, one preparer at a time."""
     with engine.begin() as connection:
         _lock(connection)
-        command.upgrade(alembic_config(connection), revision)
+        _upgrade(connection, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -52,7 +62,7 @@ def prepare(engine: Engine, seed_path: Path) -> SeedReport | None:
     """Migrate to head and seed the database if it has no source yet; all in one transaction."""
     with engine.begin() as connection:
         _lock(connection)
-        command.upgrade(alembic_config(connection), "head")
+        _upgrade(connection, "head")
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
             if session.scalar(select(Source.id).limit(1)) is not None:
                 return None

@@ -1,5 +1,6 @@
 """The database's plan for every documented list query: each filter alone and no filter, under
-each sort key in both directions, and `q`. A plan that reads a whole table without an index
+each sort key in both directions, a later page of each sort (its cursor's seek), and `q`;
+each page's statements and its count. A plan that reads a whole table without an index
 is a full scan; the scale test fails on one, and `citykb explain` prints them all."""
 
 import re
@@ -11,7 +12,7 @@ from sqlalchemy import Connection, Engine, Select, func, select, text
 
 from app.api.collection import Collection, list_query_model
 from app.api.registry import COLLECTIONS
-from app.listing import PageQuery, apply_filters, order_and_seek
+from app.listing import PageQuery, encode_cursor, page_statements, parse_sort
 from app.models import Base, project_organizations
 
 SQLITE_FULL_SCAN = re.compile(r"^SCAN (\w+)$")
@@ -62,6 +63,10 @@ def documented_queries(connection: Connection, collection: Collection) -> Iterat
     for params in filters:
         for sort in sorts:
             yield {**params, "sort": sort}
+    for sort in sorts:
+        later = _later_page(connection, collection, {"sort": sort})
+        if later is not None:
+            yield later
     # `q` with one record's name: a selective search, as a user's usually is.
     name_column = collection.spec.columns.get("name") or collection.spec.columns["id"]
     record_name = connection.scalar(
@@ -71,12 +76,24 @@ def documented_queries(connection: Connection, collection: Collection) -> Iterat
         yield {"q": record_name}
 
 
-def _statement(
+def _later_page(
     connection: Connection, collection: Collection, params: dict[str, Any]
-) -> Select[Any]:
+) -> dict[str, Any] | None:
+    """`params` with a cursor after the first record: the page after it, found by a seek."""
     query: PageQuery = list_query_model(collection).model_validate(params)
-    filtered = apply_filters(connection, collection.rows(), collection.spec, query)
-    return order_and_seek(filtered, collection.spec, query).limit(query.limit + 1)
+    statements = page_statements(connection, collection.spec, query)
+    first = connection.execute(statements.bound(statements.seeks[0]).limit(1)).first()
+    if first is None:
+        return None
+    return {**params, "cursor": encode_cursor(parse_sort(query.sort, collection.spec), first)}
+
+
+def _statements(
+    connection: Connection, collection: Collection, params: dict[str, Any]
+) -> list[Select[Any]]:
+    query: PageQuery = list_query_model(collection).model_validate(params)
+    statements = page_statements(connection, collection.spec, query)
+    return [statements.bound(statement) for statement in (*statements.seeks, statements.counting)]
 
 
 def _explain(connection: Connection, statement: Select[Any]) -> str:
@@ -111,7 +128,10 @@ def query_plans(engine: Engine, *, avoid_sequential_scans: bool = False) -> list
             connection.execute(text("SET enable_seqscan = off"))
         for collection in COLLECTIONS:
             for params in documented_queries(connection, collection):
-                plan = _explain(connection, _statement(connection, collection, params))
+                plan = "\n".join(
+                    _explain(connection, statement)
+                    for statement in _statements(connection, collection, params)
+                )
                 plans.append(
                     QueryPlan(
                         collection=collection.path.strip("/"),

@@ -125,7 +125,7 @@ CANDIDATE_GRAMS = 3
 def matches(
     connection: Connection | Session,
     subject: SubjectType,
-    id_column: InstrumentedAttribute[str],
+    id_column: ColumnElement[str] | InstrumentedAttribute[str],
     text_column: Any,
     q: str,
 ) -> ColumnElement[bool]:

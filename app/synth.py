@@ -23,6 +23,7 @@ from app.models import (
     project_organizations,
 )
 from app.models.enums import SubjectType
+from app.rendered import fill_missing
 from app.search import grams
 from app.text import fold, to_traditional
 
@@ -206,6 +207,8 @@ def synthesize(
         writer.commit()
     finally:
         writer.close()
+    with engine.begin() as connection:
+        fill_missing(connection)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     return writer.counts

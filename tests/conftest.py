@@ -6,6 +6,9 @@ from pathlib import Path
 
 # The app under test works on the test database only; nothing prepares ./citykb.db behind it.
 os.environ["PREPARE_ON_START"] = "false"
+# Requests share each test's rolled-back transaction, which a cache reading committed
+# revisions cannot see; the cache is tested on its own database (tests/test_cache.py).
+os.environ["RESPONSE_CACHE_MB"] = "0"
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import make_engine
 from app.main import app
-from app.migrate import upgrade
+from app.migrate import prepare, upgrade
 from app.seeding import seed_database
 from tests.factories import serve_sessions
 
@@ -89,3 +92,13 @@ def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def shared_database(fresh_database_url: str) -> Iterator[Engine]:
+    """A fresh, seeded database that several clients (and processes) use at once, outside any
+    test transaction."""
+    engine = make_engine(fresh_database_url)
+    prepare(engine, get_settings().seed_path)
+    yield engine
+    engine.dispose()

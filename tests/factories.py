@@ -13,7 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import WRITE_OPTION, committing, get_session, get_write_session
+from app.db import (
+    WRITE_OPTION,
+    Sessions,
+    committing,
+    get_session,
+    get_sessions,
+    get_write_session,
+)
 from app.main import create_app
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus, SubjectType
@@ -106,13 +113,18 @@ def serve_sessions(
                 session.connection(execution_options={WRITE_OPTION: True})
             yield from committing(session)
 
+    async def sessions_dependency() -> Sessions:  # as get_sessions
+        return Sessions(loop=session_scope, pooled=session_scope)
+
     application.dependency_overrides[get_session] = session_dependency
+    application.dependency_overrides[get_sessions] = sessions_dependency
     application.dependency_overrides[get_write_session] = write_session_dependency
 
 
-def app_on(engine: Engine) -> TestClient:
-    """The app with sessions from this engine, outside any test transaction."""
-    application = create_app()
+def app_on(engine: Engine, *, response_cache_mb: int | None = None) -> TestClient:
+    """The app with sessions from this engine, outside any test transaction (and its response
+    cache, when given memory, reading revisions from it)."""
+    application = create_app(engine=engine, response_cache_mb=response_cache_mb)
     serve_sessions(application, sessionmaker(bind=engine, expire_on_commit=False))
     return TestClient(application)
 

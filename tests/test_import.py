@@ -76,7 +76,9 @@ def test_an_import_writes_every_record_and_its_history(
     assert response.json() == {"dry_run": False, "inserted": {"projects": 2}, "updated": {}}
     history = client.get("/api/v1/projects/imported-00001/history").json()["items"]
     assert [(change["action"], change["actor"]) for change in history] == [("create", "archivist")]
-    assert client.get("/api/v1/projects", params={"q": "导入项目"}).json()["total"] == 2
+    found = client.get("/api/v1/projects", params={"q": "导入项目"})
+    assert found.status_code == 200, found.text
+    assert found.json()["total"] == 2
 
 
 def test_one_bad_line_changes_nothing_and_is_named(

@@ -139,3 +139,46 @@ def test_the_synth_command_reports_and_refuses_a_repeat(tmp_path: Path) -> None:
     second = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert second.returncode == 1
     assert "already holds the synthetic data of seed 3" in second.stderr
+
+
+SORT_NODES = {"Sort", "Incremental"}
+"""PostgreSQL plan nodes that sort rows (`Sort`, `Incremental Sort`)."""
+HOT_SORTS = ("name", "-name", "investment_cny", "-investment_cny", "status_date", "-status_date")
+
+
+def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> None:
+    """Page one and a later page (the cursor's seek) of each one-key sort, alone and within a
+    district, are read in the order of an index: the database sorts nothing, so page 500
+    costs what page 1 does."""
+    from app.api.collection import list_query_model
+    from app.api.projects import COLLECTION
+    from app.listing import encode_cursor, page_statements, parse_sort
+    from app.plans import _explain
+
+    with synthetic.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET enable_seqscan = off"))
+            connection.execute(text("SET enable_sort = off"))
+        district = connection.scalar(select(Project.district_id).limit(1))
+        sorting = []
+        for sort in HOT_SORTS:
+            for filters in ({}, {"district_id": [district]}):
+                params = {"sort": sort, **filters}
+                query = list_query_model(COLLECTION).model_validate(params)
+                first = page_statements(connection, COLLECTION.spec, query)
+                seeks = [first.bound(seek) for seek in first.seeks]
+                middle = connection.execute(seeks[0].offset(30).limit(1)).first()
+                assert middle is not None
+                cursor = encode_cursor(parse_sort(sort, COLLECTION.spec), middle)
+                later = list_query_model(COLLECTION).model_validate({**params, "cursor": cursor})
+                page = page_statements(connection, COLLECTION.spec, later)
+                later_seeks = [page.bound(seek) for seek in page.seeks]
+                for statement in (*seeks, *later_seeks):
+                    plan = _explain(connection, statement.limit(21))
+                    nodes = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+                    if any(
+                        "TEMP B-TREE" in node or node.split(" ")[0] in SORT_NODES for node in nodes
+                    ):
+                        sorting.append(f"{params} ->\n{plan}")
+        connection.rollback()
+    assert sorting == [], "\n\n".join(sorting)

@@ -3,7 +3,6 @@ concurrency, history, and every read reflecting a write at once."""
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,11 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
-from app.db import make_engine
 from app.limits import RateLimiter, write_limiter
 from app.main import app
-from app.migrate import prepare
 from app.models import ApiKey, Project, Scope
 from app.services.keys import create_key, revoke_key
 from tests.factories import app_on, assert_problem
@@ -306,16 +302,6 @@ def test_writes_are_rate_limited_per_key(
     assert_problem(limited, 429)
     assert int(limited.headers["retry-after"]) >= 1
     assert write_limiter() is not limiter
-
-
-@pytest.fixture
-def shared_database(fresh_database_url: str) -> Iterator[Engine]:
-    """A fresh, seeded database that several clients write at once, outside any test
-    transaction."""
-    engine = make_engine(fresh_database_url)
-    prepare(engine, get_settings().seed_path)
-    yield engine
-    engine.dispose()
 
 
 def test_concurrent_read_modify_write_loses_no_update(shared_database: Engine) -> None:

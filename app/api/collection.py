@@ -6,21 +6,31 @@ curators write, `POST`, `PATCH`, `DELETE` and `GET .../{id}/history`."""
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, create_model, field_validator
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from app.api.common import CitationOut, not_found, render_record
+from app.api.params import documented, query_of
 from app.auth import require
-from app.db import SessionDep, WriteSessionDep
+from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep, WriteSessionDep
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, AppError, Problem
-from app.http import check_if_match, csv_response, etag_of, json_response, wants_csv
+from app.http import (
+    check_if_match,
+    csv_response,
+    etag_of,
+    json_bytes_response,
+    json_response,
+    wants_csv,
+)
 from app.listing import (
     FilterQuery,
     ListSpec,
@@ -35,8 +45,10 @@ from app.listing import (
     render_page,
     select_fields,
     stream,
+    stream_statement,
 )
 from app.models import Action, ApiKey, Scope
+from app.rendered import stored_rendering
 from app.services import writes
 from app.services.revision import current_revision
 from app.services.writes import WriteSpec
@@ -153,30 +165,52 @@ def collection_router(collection: Collection) -> APIRouter:
     stats_query = stats_query_model(collection)
     filters_query = collection.filters
     csv_name = collection.path.strip("/") + ".csv"
+    record_keys = list(schema.model_fields)
 
-    def list_records(
+    async def list_records(
         request: Request,
-        session: SessionDep,
-        query: Annotated[list_query, Query()],  # type: ignore[valid-type]
+        sessions: SessionsDep,
+        query: Annotated[list_query, query_of(list_query)],  # type: ignore[valid-type]
     ) -> Response:
         if wants_csv(request, query.format):  # type: ignore[attr-defined]
-            fields = select_fields(query.fields, list(schema.model_fields))  # type: ignore[attr-defined]
-            return csv_response(
-                request,
-                revision=current_revision(session=session),
-                filename=csv_name,
-                body=lambda: render_csv(
-                    stream(session=session, statement=collection.rows(), spec=spec, query=query),
-                    schema,
-                    fields,
-                ),
-            )
-        page = paginate(session=session, statement=collection.rows(), spec=spec, query=query)
-        return json_response(request, render_page(page, schema, query.fields))  # type: ignore[attr-defined]
+            return await run_in_threadpool(list_csv, request, sessions, query)
+        if query.q is not None:  # type: ignore[attr-defined]
+            # Text search can take a while: off the event loop.
+            return await run_in_threadpool(list_json, request, sessions.pooled, query)
+        return list_json(request, sessions.loop, query)
 
-    def get_record(
+    def list_json(request: Request, open_session: OpenReader, query: Any) -> Response:
+        fields = None if query.fields is None else select_fields(query.fields, record_keys)
+        with open_session() as session:
+            page = paginate(session=session, spec=spec, query=query)
+        return json_bytes_response(request, render_page(page, fields))
+
+    def list_csv(request: Request, sessions: Sessions, query: Any) -> Response:
+        fields = record_keys if query.fields is None else select_fields(query.fields, record_keys)
+        # The session outlives this call: it closes when the streamed body ends.
+        scope = ExitStack()
+        try:
+            session = scope.enter_context(sessions.pooled())
+            revision = current_revision(session=session)
+            statement = stream_statement(session=session, spec=spec, query=query)
+        except BaseException:
+            scope.close()
+            raise
+
+        def body() -> Iterator[str]:
+            with scope:
+                yield from render_csv(
+                    stream(session=session, spec=spec, statement=statement), fields
+                )
+
+        response = csv_response(request, revision=revision, filename=csv_name, body=body)
+        if not isinstance(response, StreamingResponse):  # 304: there is no body to stream
+            scope.close()
+        return response
+
+    async def get_record(
         request: Request,
-        session: SessionDep,
+        sessions: SessionsDep,
         record_id: Annotated[str, record_id_path(collection)],
         as_of: Annotated[
             dt.date | None,
@@ -187,7 +221,19 @@ def collection_router(collection: Collection) -> APIRouter:
         ] = None,
     ) -> Response:
         if as_of is not None and collection.write is not None:
-            moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+            return await run_in_threadpool(record_as_of, request, sessions.pooled, record_id, as_of)
+        with sessions.loop() as reader:
+            rendered = stored_rendering(session=reader, subject=spec.subject, record_id=record_id)
+        if rendered is None:
+            raise not_found(collection.singular, record_id)
+        return json_bytes_response(request, rendered)
+
+    def record_as_of(
+        request: Request, open_session: OpenSession, record_id: str, as_of: dt.date
+    ) -> Response:
+        assert collection.write is not None
+        moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+        with open_session() as session:
             state = writes.state_as_of(
                 session=session,
                 subject=collection.write.subject,
@@ -196,27 +242,36 @@ def collection_router(collection: Collection) -> APIRouter:
             )
             if state is None:
                 raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
-            if state is not writes.Current:
-                return json_response(request, state)
-        record = collection.get_record(session, record_id)
-        if record is None:
-            raise not_found(collection.singular, record_id)
-        return json_response(request, render_record(record, schema))
+            if state is writes.Current:
+                current = stored_rendering(
+                    session=session, subject=spec.subject, record_id=record_id
+                )
+                assert current is not None
+                return json_bytes_response(request, current)
+        return json_response(request, state)
 
-    def get_stats(
+    async def get_stats(
         request: Request,
-        session: SessionDep,
-        query: Annotated[stats_query, Query()],  # type: ignore[valid-type]
+        sessions: SessionsDep,
+        query: Annotated[stats_query, query_of(stats_query)],  # type: ignore[valid-type]
     ) -> Response:
         group_by = group_fields(query.group_by, spec)  # type: ignore[attr-defined]
-        return json_response(
-            request, aggregate(session=session, spec=spec, query=query, group_by=group_by)
-        )
+
+        def stats(open_session: OpenReader) -> Response:
+            with open_session() as session:
+                result = aggregate(session=session, spec=spec, query=query, group_by=group_by)
+            return json_response(request, result)
+
+        if query.model_dump(exclude_defaults=True, exclude={"group_by"}):  # type: ignore[attr-defined]
+            # A filtered aggregate reads an index range: on the loop. A whole collection's
+            # reads whole indexes: in a worker thread.
+            return stats(sessions.loop)
+        return await run_in_threadpool(stats, sessions.pooled)
 
     def get_facets(
         request: Request,
         session: SessionDep,
-        query: Annotated[filters_query, Query()],  # type: ignore[valid-type]
+        query: Annotated[filters_query, query_of(filters_query)],  # type: ignore[valid-type]
     ) -> Response:
         return json_response(request, facets(session=session, spec=spec, query=query))
 
@@ -226,6 +281,7 @@ def collection_router(collection: Collection) -> APIRouter:
         list_records,
         methods=["GET"],
         operation_id=collection.operation("list", collection.plural),
+        openapi_extra=documented(list_query),
         summary=f"List {collection.plural}",
         description=(
             f"{collection.description} Filtered, sorted and paged by keyset cursor; CSV with "
@@ -249,6 +305,7 @@ def collection_router(collection: Collection) -> APIRouter:
         get_stats,
         methods=["GET"],
         operation_id=collection.operation("get", collection.singular, "Stats"),
+        openapi_extra=documented(stats_query),
         summary=f"Count and aggregate {collection.plural}",
         description=(
             f"Counts of {collection.plural} per group, with sum, min, max and mean of each "
@@ -262,6 +319,7 @@ def collection_router(collection: Collection) -> APIRouter:
         get_facets,
         methods=["GET"],
         operation_id=collection.operation("get", collection.singular, "Facets"),
+        openapi_extra=documented(filters_query),
         summary=f"Facet counts of {collection.plural}",
         description=(
             "For each filterable field, how many matching records have each value: what a "

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
+from app.api.params import documented, query_of
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, bad_parameter
 from app.http import json_response
@@ -83,12 +84,13 @@ class SearchOut(BaseModel):
 @router.get(
     "/search",
     operation_id="searchRecords",
+    openapi_extra=documented(SearchQuery),
     summary="Search every collection",
     response_model=SearchOut,
     responses=PROBLEM_RESPONSES,
 )
 def search(
-    request: Request, session: SessionDep, query: Annotated[SearchQuery, Query()]
+    request: Request, session: SessionDep, query: Annotated[SearchQuery, query_of(SearchQuery)]
 ) -> Response:
     """Ranked matches across projects, parks, renewal cases, zero-carbon factories,
     organizations, districts, figures and sources: an exact name first, then a name that starts

@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Index, MetaData, String, Table
+from sqlalchemy import Index, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.models.enums import SubjectType
@@ -31,6 +31,9 @@ class Cited:
     id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
     search_text: Mapped[str] = mapped_column(String(4000), default="")
     """The record's text folded for search (simplified script, lower case); see app/search.py."""
+    rendered: Mapped[str | None] = mapped_column(Text, deferred=True)
+    """The record as the API reads it (JSON), rewritten by every flush that touches the record,
+    so that reads serve it as it is; see app/rendered.py."""
 
     @declared_attr
     def citations(cls) -> Mapped[list["Citation"]]:
@@ -69,3 +72,19 @@ def add_sort_indexes(model: type[Base], *names: str) -> None:
             continue
         Index(f"ix_{table.name}_{name}_asc", column.is_(None), column, id_column)
         Index(f"ix_{table.name}_{name}_desc", column.is_(None), column.desc(), id_column.desc())
+
+
+def add_filtered_sort_indexes(model: type[Base], filter_name: str, *names: str) -> None:
+    """Sort indexes led by an equality filter's column: a page of `?{filter}=X&sort=name`
+    then reads just its rows, in order, instead of sorting every record that matches."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    id_column, filter_column = table.c.id, table.c[filter_name]
+    for name in names:
+        column = table.c[name]
+        prefix = f"ix_{table.name}_{filter_name}_{name}"
+        if not column.nullable:
+            Index(f"{prefix}_sort", filter_column, column, id_column)
+            continue
+        Index(f"{prefix}_asc", filter_column, column.is_(None), column, id_column)
+        Index(f"{prefix}_desc", filter_column, column.is_(None), column.desc(), id_column.desc())

@@ -1,9 +1,9 @@
 from datetime import date
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, NamedRecord, add_sort_indexes
+from app.models.base import Base, NamedRecord, add_filtered_sort_indexes, add_sort_indexes
 from app.models.enums import ProjectStatus, Qualifier, SubjectType, enum_column
 from app.models.organization import Organization
 
@@ -44,3 +44,12 @@ class Project(NamedRecord, Base):
 
 
 add_sort_indexes(Project, "name", "investment_cny", "status_date")
+add_filtered_sort_indexes(Project, "district_id", "name", "investment_cny", "status_date")
+add_filtered_sort_indexes(Project, "status", "investment_cny", "status_date")
+# A district's counts and sums per status read this index alone (`/stats/projects`).
+Index(
+    "ix_projects_district_id_status_investment_cny",
+    Project.district_id,
+    Project.status,
+    Project.investment_cny,
+)

@@ -1,0 +1,62 @@
+"""Query parameters validated as their pydantic model in one step.
+
+FastAPI's own handling of a query model inspects every field's annotation on every request,
+which costs more than the query behind a list page. Here the parameters go to
+`model_validate` as they are, errors come back exactly as FastAPI words them (a
+`RequestValidationError` located in `query`), and the operation documents each field as
+FastAPI would, from the model's JSON schema."""
+
+from typing import Any, TypeVar, get_origin
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+QUERY_SCHEMAS: dict[str, Any] = {}
+"""Schemas the documented parameters refer to (enums), for the OpenAPI components."""
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list
+
+
+def query_of(model: type[Model]) -> Any:
+    """A dependency that validates the request's query string as `model`."""
+    lists = frozenset(
+        name for name, field in model.model_fields.items() if _is_list(field.annotation)
+    )
+
+    async def parse(request: Request) -> Model:
+        params = request.query_params
+        data = {key: params.getlist(key) if key in lists else params[key] for key in params}
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise RequestValidationError(
+                [
+                    {**detail, "loc": ("query", *detail["loc"])}
+                    for detail in error.errors(include_url=False)
+                ]
+            ) from None
+
+    return Depends(parse)
+
+
+def documented(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` that declares each field of `model` as an optional query parameter."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    QUERY_SCHEMAS.update(schema.get("$defs", {}))
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": field,
+                "description": field.get("description"),
+            }
+            for name, field in schema["properties"].items()
+        ]
+    }

@@ -1,0 +1,171 @@
+"""Whole responses to reads, kept below the framework and served without it.
+
+Every write advances the knowledge base's revision in its own transaction (app/changes.py),
+whichever worker, replica or command makes it. Before answering, the cache reads the current
+revision from the database, one indexed row, and drops everything kept under an older one:
+so a write is visible at once through every process, and no stale answer is ever served."""
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("citykb")
+CACHED_PREFIX = "/api/"
+MAX_ENTRY_BYTES = 1 << 20
+REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
+
+
+class RevisionProbe:
+    """Reads the revision counter through a connection of its own, kept open between reads.
+
+    It runs on the event loop: one primary-key read is cheaper than a hop to a worker thread.
+    Any failure (the database down, a schema not yet migrated) gives None: the cache stands
+    aside and the request goes the normal way, which reports the problem."""
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
+        self._connection: Any = None
+
+    def __call__(self) -> int | None:
+        try:
+            if self._connection is None:
+                self._connection = self._open()
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute(REVISION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            return None if row is None else int(row[0])
+        except Exception as error:  # any failure means: answer without the cache
+            log.debug("revision probe failed: %s", error)
+            self.close()
+            return None
+
+    def _open(self) -> Any:
+        pooled = self._engine().raw_connection()
+        pooled.detach()  # kept by the probe, not returned to the pool
+        connection = pooled.dbapi_connection
+        assert connection is not None
+        if hasattr(connection, "autocommit"):
+            connection.autocommit = True  # PostgreSQL: each read sees the latest commit
+        return connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # it is being discarded
+                self._connection.close()
+            self._connection = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    start: Message
+    body: bytes
+    etag: bytes | None
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    candidates = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return b"*" in candidates or etag in candidates
+
+
+class ResponseCache:
+    """Keeps the 200 JSON responses to `GET /api/...`, per path, query string and the request
+    headers that change them (`Accept` for CSV, `Accept-Encoding` for gzip), up to
+    `max_bytes`, for the current revision only.
+
+    A request with `Cache-Control: no-cache` is answered afresh (and its answer kept). Answers
+    carry `X-Cache: hit` or `miss`."""
+
+    def __init__(self, app: ASGIApp, *, probe: Callable[[], int | None], max_bytes: int) -> None:
+        self.app = app
+        self.probe = probe
+        self.max_bytes = max_bytes
+        self.entries: dict[tuple[Any, ...], Entry] = {}
+        self.size = 0
+        self.revision: int | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith(CACHED_PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        accept = encoding = if_none_match = b""
+        fresh = False
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+            elif name == b"accept-encoding":
+                encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"cache-control" or name == b"pragma":
+                fresh = fresh or b"no-cache" in value
+        revision = self.probe()
+        if revision is None:
+            await self.app(scope, receive, send)
+            return
+        if revision != self.revision:
+            self.entries.clear()
+            self.size = 0
+            self.revision = revision
+        key = (scope["path"], scope["query_string"], b"text/csv" in accept, b"gzip" in encoding)
+        entry = None if fresh else self.entries.get(key)
+        if entry is not None:
+            await self._replay(entry, if_none_match, send)
+            return
+        await self.app(scope, receive, self._keeping(key, revision, send))
+
+    async def _replay(self, entry: Entry, if_none_match: bytes, send: Send) -> None:
+        if if_none_match and entry.etag is not None and _matches(if_none_match, entry.etag):
+            headers = [(b"etag", entry.etag), (b"x-cache", b"hit")]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        # A fresh list each time: middleware above (CORS) appends to the headers it is given.
+        await send({**entry.start, "headers": list(entry.start["headers"])})
+        await send({"type": "http.response.body", "body": entry.body})
+
+    def _keeping(self, key: tuple[Any, ...], revision: int, send: Send) -> Send:
+        start: Message | None = None
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                message = {**message, "headers": [*message["headers"], (b"x-cache", b"miss")]}
+            elif message["type"] == "http.response.body" and start is not None:
+                if not message.get("more_body", False):
+                    self._store(key, revision, start, message.get("body", b""))
+                start = None  # a streamed body is not kept
+            await send(message)
+
+        return keep
+
+    def _store(self, key: tuple[Any, ...], revision: int, start: Message, body: bytes) -> None:
+        headers = dict(start["headers"])
+        if (
+            start["status"] != 200
+            or revision != self.revision
+            or not headers.get(b"content-type", b"").startswith(b"application/json")
+            or len(body) > MAX_ENTRY_BYTES
+        ):
+            return
+        replaced = self.entries.pop(key, None)
+        if replaced is not None:
+            self.size -= len(replaced.body)
+        while self.entries and self.size + len(body) > self.max_bytes:
+            oldest = next(iter(self.entries))
+            self.size -= len(self.entries.pop(oldest).body)
+        hit_headers = [*start["headers"], (b"x-cache", b"hit")]
+        self.entries[key] = Entry({**start, "headers": hit_headers}, body, headers.get(b"etag"))
+        self.size += len(body)

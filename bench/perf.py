@@ -1,0 +1,372 @@
+"""The performance harness: CityKB against the ceiling and a peer, side by side in one run.
+
+For each database (SQLite, and PostgreSQL when bench/perf.sh gives a cluster) and each size,
+it loads `citykb synth --projects N` once (kept under bench/.data/ for the next run), then,
+round after round, serves each app under uvicorn pinned to core 0 and drives it with wrk
+pinned to core 1: a warm-up, then a fixed time. It prints, and writes to bench/results/,
+requests/s, p50 and p99 latency and the ratio to the ceiling (the median of the rounds), and
+the server's peak RSS. See bench/README.md."""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+RESULTS = ROOT / "bench" / "results"
+SERVER_CORE, LOAD_CORE = "0", "1"
+PORT = 8765
+FRESH = {"Cache-Control": "no-cache"}
+"""Asks CityKB's response cache to answer afresh: every scenario but `repeated` measures the
+work behind a response, not the cache."""
+SEARCH_WORDS = ["灯塔", "常州", "储能", "工厂"]
+"""Two-character words for `/search`, from the seed's names; the synthetic records at N carry
+储能 and 工厂 in 1/8 and 1/4 of their names."""
+
+TARGETS = {
+    "list": 0.10,
+    "repeated": 0.5,
+    "get": 0.15,
+    "search": 0.05,
+    "stats": 0.05,
+}
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    """A fixed path, or a Lua expression (with `n`, the request number) that makes one."""
+    headers: dict[str, str] = field(default_factory=dict)
+    lua: bool = False
+    server: str = "citykb"
+
+
+@dataclass
+class Measure:
+    rps: list[float] = field(default_factory=list)
+    p50_ms: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def lua_script(scenario: Scenario, seed: int) -> str:
+    headers = "".join(
+        f'wrk.headers["{name}"] = "{value}"\n' for name, value in scenario.headers.items()
+    )
+    if not scenario.lua:
+        return headers
+    return f"""{headers}math.randomseed({seed})
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", {scenario.path})
+end
+"""
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and non-2xx or socket errors, from `wrk --latency`."""
+
+    def millis(label: str) -> float:
+        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        assert match, output
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket:
+        errors += sum(int(n) for n in socket.groups())
+    return rps, millis("50%"), millis("99%"), errors
+
+
+def drive(scenario: Scenario, args: argparse.Namespace, seed: int) -> tuple[float, float, float, int]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua_script(scenario, seed))
+    url = f"http://127.0.0.1:{PORT}" + ("" if scenario.lua else scenario.path)
+    command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{args.connections}", "-s", script.name]
+    subprocess.run([*command, "-d", f"{args.warmup}s", url], capture_output=True, check=True)
+    done = subprocess.run(
+        [*command, "-d", f"{args.duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.unlink(script.name)
+    return parse_wrk(done.stdout)
+
+
+@contextmanager
+def serve(kind: str, database_url: str, datasette_db: Path | None, args: argparse.Namespace) -> Iterator[int]:
+    """Start a server on core 0; yield its pid; stop it."""
+    env = {**os.environ, "PREPARE_ON_START": "false", "DATABASE_URL": database_url}
+    uvicorn = [args.python, "-m", "uvicorn", "--port", str(PORT), "--no-access-log",
+               "--log-level", "warning", "--http", args.http, "--loop", args.loop]  # fmt: skip
+    if kind == "ceiling":
+        command = [*uvicorn, "--app-dir", str(ROOT / "bench"), "ceiling:app"]
+    elif kind == "datasette":
+        assert datasette_db is not None
+        env["DATASETTE_DB"] = str(datasette_db)
+        command = [args.peer_python, "-m", "uvicorn", *uvicorn[3:], "--app-dir",
+                   str(ROOT / "bench"), "datasette_app:app"]  # fmt: skip
+    else:
+        command = [*uvicorn, "--factory", "app.main:create_app"]
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise RuntimeError(f"port {PORT} is taken: stop what listens there first")
+    process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2).close()
+                break
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP error: the server answers
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{kind} did not start") from error
+                time.sleep(0.2)
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def fetch(path: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=60) as response:
+        return json.load(response)  # type: ignore[no-any-return]
+
+
+def deep_cursor(pages: int) -> str:
+    """The cursor of page `pages` of the unfiltered list sorted by investment, walked to."""
+    cursor = None
+    for _ in range(pages - 1):
+        query = "sort=-investment_cny&limit=20" + (f"&cursor={cursor}" if cursor else "")
+        cursor = fetch(f"/api/v1/projects?{query}")["next_cursor"]
+    assert cursor is not None
+    return cursor
+
+
+def citykb(*args: str, database_url: str, python: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "false"}
+    subprocess.run([python, "-m", "app", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare_database(label: str, projects: int, args: argparse.Namespace) -> tuple[str, Path | None]:
+    """A database with the seed and `projects` synthetic projects; SQLite files are kept."""
+    if label == "sqlite":
+        path = DATA / f"citykb-{projects}.db"
+        done = path.with_suffix(".done")
+        if not done.exists():
+            DATA.mkdir(parents=True, exist_ok=True)
+            for stale in DATA.glob(f"citykb-{projects}.db*"):
+                stale.unlink()
+            url = f"sqlite:///{path}"
+            citykb("db", "upgrade", database_url=url, python=args.python)
+            citykb("seed", database_url=url, python=args.python)
+            citykb("synth", "--projects", str(projects), database_url=url, python=args.python)
+            done.touch()
+        return f"sqlite:///{path}", path
+    base = args.pg_url.rsplit("/", 1)[0]
+    name = f"citykb_{projects}"
+    admin = [args.python, "-c", (
+        "import sys; from sqlalchemy import create_engine, text; "
+        "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT'); c = e.connect(); "
+        "exists = c.scalar(text('SELECT 1 FROM pg_database WHERE datname = :n'), {'n': sys.argv[2]}); "
+        "exists or c.execute(text(f'CREATE DATABASE {sys.argv[2]}')); print('exists' if exists else 'new')"
+    ), args.pg_url, name]  # fmt: skip
+    created = subprocess.run(admin, capture_output=True, text=True, check=True).stdout.strip()
+    url = f"{base}/{name}"
+    if created == "new":
+        citykb("db", "upgrade", database_url=url, python=args.python)
+        citykb("seed", database_url=url, python=args.python)
+        citykb("synth", "--projects", str(projects), database_url=url, python=args.python)
+    return url, None
+
+
+def district_ids(database_url: str, args: argparse.Namespace) -> list[str]:
+    code = (
+        "import sys; from sqlalchemy import create_engine, text; "
+        "c = create_engine(sys.argv[1]).connect(); "
+        "print('\\n'.join(c.scalars(text(\"SELECT id FROM districts WHERE kind = 'district' "
+        "AND id LIKE 'syn%' ORDER BY id\"))))"
+    )
+    output = subprocess.run([args.python, "-c", code, database_url], capture_output=True, text=True, check=True)
+    return output.stdout.split()
+
+
+def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -> list[Scenario]:
+    table = "{" + ",".join(f'"{d}"' for d in districts) + "}"
+    pick = f"({table})[math.random({len(districts)})]"
+    words = "{" + ",".join(f'"{w}"' for w in SEARCH_WORDS) + "}"
+    listing = (
+        f'"/api/v1/projects?district_id=" .. {pick} .. "&investment_cny_min=" .. n .. '
+        '"&sort=-investment_cny&limit=" .. math.random(10, 50)'
+    )
+    found = [
+        Scenario("ceiling", "/", server="ceiling"),
+        Scenario("list", listing, FRESH, lua=True),
+        Scenario("repeated", f"/api/v1/projects?district_id={districts[0]}&sort=-investment_cny"),
+        Scenario(
+            "get",
+            f'string.format("/api/v1/projects/syn1-p%07d", math.random(0, {projects - 1}))',
+            FRESH,
+            lua=True,
+        ),
+        Scenario("search", f'"/api/v1/search?q=" .. {words}[math.random({len(SEARCH_WORDS)})]', FRESH, lua=True),
+        Scenario(
+            "stats",
+            f'"/api/v1/stats/projects?group_by=status&district_id=" .. {pick}',
+            FRESH,
+            lua=True,
+        ),
+        Scenario("page 1", "/api/v1/projects?sort=-investment_cny&limit=20", FRESH),
+        Scenario("page 500", f"/api/v1/projects?sort=-investment_cny&limit=20&cursor={deep}", FRESH),
+    ]
+    if with_peer:
+        found.append(
+            Scenario(
+                "datasette",
+                f'"/citykb-{projects}/projects.json?_shape=objects&_nocol=rendered&_nocol=search_text'
+                f'&district_id=" .. {pick} .. "&investment_cny__gte=" .. n .. '
+                '"&_sort_desc=investment_cny&_size=" .. math.random(10, 50)',
+                lua=True,
+                server="datasette",
+            )
+        )
+    return found
+
+
+def run_configuration(label: str, projects: int, args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
+    database_url, sqlite_file = prepare_database(label, projects, args)
+    districts = district_ids(database_url, args)
+    with serve("citykb", database_url, None, args):
+        deep = deep_cursor(500)
+    plan = scenarios(projects, districts, deep, with_peer=sqlite_file is not None and args.peer_python)
+    measures = {scenario.name: Measure() for scenario in plan}
+    rss = 0.0
+    for round_number in range(args.rounds):
+        for server in ("ceiling", "citykb", "datasette"):
+            chosen = [s for s in plan if s.server == server]
+            if not chosen:
+                continue
+            with serve(server, database_url, sqlite_file, args) as pid:
+                for scenario in chosen:
+                    rps, p50, p99, errors = drive(scenario, args, seed=round_number + 1)
+                    measure = measures[scenario.name]
+                    measure.rps.append(rps)
+                    measure.p50_ms.append(p50)
+                    measure.p99_ms.append(p99)
+                    measure.errors += errors
+                    print(f"{label} {projects} round {round_number + 1} {scenario.name}: "
+                          f"{rps:.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms errors {errors}", flush=True)  # fmt: skip
+                if server == "citykb":
+                    rss = max(rss, peak_rss_mb(pid))
+    ceiling = statistics.median(measures["ceiling"].rps)
+    rows = {}
+    for name, measure in measures.items():
+        rps = statistics.median(measure.rps)
+        rows[name] = {
+            "rps": rps,
+            "p50_ms": statistics.median(measure.p50_ms),
+            "p99_ms": statistics.median(measure.p99_ms),
+            "ratio": rps / ceiling,
+            "errors": measure.errors,
+        }
+    return {"database": label, "projects": projects, "rows": rows, "peak_rss_mb": rss}
+
+
+def verdicts(result: dict) -> list[str]:  # type: ignore[type-arg]
+    rows = result["rows"]
+    checks = [f"{name} ≥ {target}: {'met' if rows[name]['ratio'] >= target else 'NOT met'} "
+              f"({rows[name]['ratio']:.3f})" for name, target in TARGETS.items()]  # fmt: skip
+    deep = rows["page 500"]["rps"] / rows["page 1"]["rps"]
+    checks.append(f"page 500 within 20% of page 1: {'met' if deep >= 0.8 else 'NOT met'} ({deep:.2f})")
+    worst = max(rows[name]["p99_ms"] for name in rows if name not in ("ceiling", "datasette"))
+    checks.append(f"p99 < 50 ms at every CityKB scenario: {'met' if worst < 50 else 'NOT met'} ({worst:.1f} ms)")
+    checks.append(f"peak RSS < 300 MB: {'met' if result['peak_rss_mb'] < 300 else 'NOT met'} "
+                  f"({result['peak_rss_mb']:.0f} MB)")  # fmt: skip
+    if "datasette" in rows:
+        checks.append(f"list vs Datasette: {rows['list']['rps'] / rows['datasette']['rps']:.1f}×")
+    return checks
+
+
+def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignore[type-arg]
+    machine = (f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+               f"{platform.machine()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
+    lines = [
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine}; uvicorn --http {args.http} "
+        f"--loop {args.loop}, server on core {SERVER_CORE}, wrk -t1 -c{args.connections} on core "
+        f"{LOAD_CORE}; {args.warmup} s warm-up + {args.duration} s, median of {args.rounds} rounds.",
+        "",
+        "| database | projects | scenario | requests/s | × ceiling | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for name, row in result["rows"].items():
+            lines.append(
+                f"| {result['database']} | {result['projects']:,} | {name} | {row['rps']:,.0f} | "
+                f"{row['ratio']:.3f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['errors']} |"
+            )
+    lines.append("")
+    for result in results:
+        lines.append(f"**{result['database']}, {result['projects']:,} projects**: " + "; ".join(verdicts(result)) + ".")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--projects", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--pg-url", default=os.environ.get("PG_URL"))
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--peer-python", default=os.environ.get("PEER_PYTHON"))
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--http", default="h11")
+    parser.add_argument("--loop", default="asyncio")
+    parser.add_argument("--output", type=Path, default=RESULTS / "perf.md")
+    args = parser.parse_args()
+    results = []
+    for projects in args.projects:
+        for label in args.databases:
+            if label == "postgresql" and not args.pg_url:
+                print("PostgreSQL: no --pg-url (bench/perf.sh starts a cluster); skipped")
+                continue
+            results.append(run_configuration(label, projects, args))
+            text = report(results, args)
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text + "\n")
+            args.output.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    print(report(results, args))
+
+
+if __name__ == "__main__":
+    main()

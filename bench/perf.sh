@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The performance harness, bench/perf.py, with what it needs: wrk (Debian's), Datasette in a
+# virtual environment of its own (the peer), and a throwaway PostgreSQL cluster on loopback.
+#   bench/perf.sh [perf.py options]     e.g. bench/perf.sh --projects 100000 1000000
+# PYTHON is the project's Python (default .venv/bin/python, as the README installs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-.venv/bin/python}
+command -v wrk >/dev/null || apt-get install -y wrk
+peer=bench/.peer-venv
+if [ ! -x "$peer/bin/python" ]; then
+  python3 -m venv "$peer"
+  "$peer/bin/pip" install --quiet datasette==0.65.5
+fi
+. tests/pg_cluster.sh
+trap pg_cluster_stop EXIT
+pg=()
+if PYTHON=$python pg_cluster_start; then
+  pg=(--pg-url "$PG_URL")
+fi
+PEER_PYTHON=$peer/bin/python "$python" -u bench/perf.py "${pg[@]}" "$@"

@@ -1,0 +1,91 @@
+"""The response cache below the framework: hits, revalidation, and writes visible at once."""
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.models import Project, Scope
+from app.services.keys import create_key
+from tests.factories import app_on, assert_problem
+
+PROJECT = "/api/v1/projects/catl-ly9"
+LIST = "/api/v1/projects?sort=-investment_cny&fields=id,description"
+
+
+def curator_headers(engine: Engine) -> dict[str, str]:
+    with Session(engine) as session, session.begin():
+        _, token = create_key(session=session, name="cache-curator", scope=Scope.curator)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_repeated_read_is_served_from_the_cache(shared_database: Engine) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    first, second = client.get(PROJECT), client.get(PROJECT)
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["content-type"] == "application/json"
+    # Middleware above the cache (CORS) adds to the headers of every answer it passes on.
+    hits = [client.get(PROJECT, headers={"Origin": "https://dash.example"}) for _ in range(3)]
+    assert len({tuple(hit.headers.raw) for hit in hits}) == 1
+    assert hits[0].headers["access-control-allow-origin"] == "*"
+    revalidated = client.get(PROJECT, headers={"If-None-Match": first.headers["etag"]})
+    assert (revalidated.status_code, revalidated.headers["x-cache"]) == (304, "hit")
+    assert client.get(PROJECT, headers={"Cache-Control": "no-cache"}).headers["x-cache"] == "miss"
+
+
+def test_variants_and_problems_are_kept_apart(shared_database: Engine) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    plain = {"Accept-Encoding": "identity"}
+    assert client.get(LIST, headers=plain).headers["x-cache"] == "miss"
+    assert client.get(LIST + "&limit=2", headers=plain).headers["x-cache"] == "miss"
+    assert client.get(LIST, headers=plain).headers["x-cache"] == "hit"
+    gzipped = client.get(LIST, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["x-cache"] == "miss"
+    assert client.get(LIST, headers={"Accept-Encoding": "gzip"}).headers["x-cache"] == "hit"
+    csv = client.get("/api/v1/projects", headers={"Accept": "text/csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    for _ in range(2):
+        missing = client.get("/api/v1/projects/no-such-project")
+        assert_problem(missing, 404)
+        assert missing.headers["x-cache"] == "miss"
+
+
+def test_a_write_through_the_api_is_visible_at_once(shared_database: Engine) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    before = client.get(PROJECT)
+    listed = client.get(LIST)
+    assert client.get(PROJECT).headers["x-cache"] == "hit"
+    response = client.patch(
+        PROJECT,
+        json={"description": "Rewritten by a curator."},
+        headers={**curator_headers(shared_database), "If-Match": before.headers["etag"]},
+    )
+    assert response.status_code == 200, response.text
+    after = client.get(PROJECT)
+    assert after.headers["x-cache"] == "miss"
+    assert after.json()["description"] == "Rewritten by a curator."
+    assert after.headers["etag"] != before.headers["etag"]
+    relisted = client.get(LIST)
+    assert relisted.headers["x-cache"] == "miss"
+    assert relisted.json() != listed.json()
+    assert {"id": "catl-ly9", "description": "Rewritten by a curator."} in relisted.json()["items"]
+
+
+def test_a_write_by_another_worker_is_visible_at_once(shared_database: Engine) -> None:
+    """Two app instances stand for two workers (or replicas) on one database; a write that
+    reaches the database another way (here a session of its own) counts the same."""
+    worker, other_worker = (app_on(shared_database, response_cache_mb=4) for _ in range(2))
+    assert worker.get(PROJECT).json()["description"] == worker.get(PROJECT).json()["description"]
+    before = other_worker.get(PROJECT)
+    other_worker.patch(
+        PROJECT,
+        json={"description": "Edited through the other worker."},
+        headers={**curator_headers(shared_database), "If-Match": before.headers["etag"]},
+    ).raise_for_status()
+    assert worker.get(PROJECT).json()["description"] == "Edited through the other worker."
+    with Session(shared_database) as session, session.begin():
+        project = session.get(Project, "catl-ly9")
+        assert project is not None
+        project.description = "Edited from outside the API."
+    assert worker.get(PROJECT).json()["description"] == "Edited from outside the API."
+    assert other_worker.get(PROJECT).json()["description"] == "Edited from outside the API."

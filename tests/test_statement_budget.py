@@ -1,0 +1,74 @@
+"""How many SQL statements a request runs: a small number that does not grow with the page
+(no N+1), so that a page of 200 records costs a page of one."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+BUDGET = {
+    "/api/v1/projects": 4,
+    "/api/v1/projects/catl-ly9": 2,
+    "/api/v1/organizations": 4,
+    "/api/v1/zero-carbon-factories": 4,
+    "/api/v1/stats/projects": 2,
+    "/api/v1/search": 40,
+}
+"""Statements per request, counting the test's SAVEPOINT bookkeeping."""
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def run(client: TestClient, engine: Engine, path: str, **params: Any) -> list[str]:
+    with statements(engine) as seen:
+        response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/projects", {}),
+        ("/api/v1/projects", {"sort": "-investment_cny", "district_id": "changzhou"}),
+        ("/api/v1/organizations", {"sort": "name"}),
+        ("/api/v1/zero-carbon-factories", {}),
+    ],
+)
+def test_a_page_costs_the_same_statements_at_any_size(
+    client: TestClient, engine: Engine, path: str, params: dict[str, Any]
+) -> None:
+    small = run(client, engine, path, limit=1, **params)
+    large = run(client, engine, path, limit=200, **params)
+    cursor = client.get(path, params={"limit": 1, **params}).json()["next_cursor"]
+    later = run(client, engine, path, limit=1, cursor=cursor, **params)
+    # The second request may find its count kept from the first (app/listing.py).
+    assert len(large) <= len(small) <= BUDGET[path], (small, large)
+    assert len(later) <= BUDGET[path] + 1, later  # a nullable key's page may add its nulls
+
+
+def test_each_read_stays_within_its_statement_budget(client: TestClient, engine: Engine) -> None:
+    assert (
+        len(run(client, engine, "/api/v1/projects/catl-ly9")) <= BUDGET["/api/v1/projects/catl-ly9"]
+    )
+    stats = run(
+        client, engine, "/api/v1/stats/projects", group_by="status", district_id="changzhou"
+    )
+    assert len(stats) <= BUDGET["/api/v1/stats/projects"], stats
+    found = run(client, engine, "/api/v1/search", q="光伏", limit=50)
+    assert len(found) <= BUDGET["/api/v1/search"], found
