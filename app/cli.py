@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 import uvicorn
 from sqlalchemy.orm import Session
@@ -203,6 +204,15 @@ def explain(
     typer.echo(f"{len(plans)} queries, {scans} with a full scan")
     if scans:
         raise typer.Exit(1)
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document (what `tests/snapshots/openapi.json` keeps)."""
+    from app.main import create_app
+
+    document = create_app().openapi()
+    typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
 
 
 def main() -> None:

@@ -103,8 +103,11 @@ RETRY_AFTER_S = 5
 
 
 def database_problem(exc: Exception) -> AppError:
-    """A 503 for a database that is down, or a statement that ran past the timeout."""
+    """A 507 for a database with no room left, a 503 for one that is down or a statement that
+    ran past the timeout."""
     orig = getattr(exc, "orig", None)
+    if "database or disk is full" in str(orig) or getattr(orig, "sqlstate", None) == "53100":
+        return AppError(507, "The database has no room left for this write; nothing was written.")
     timed_out = type(orig).__name__ == "QueryCanceled" or "interrupted" in str(orig)
     detail = (
         "The query ran longer than the statement timeout and was cancelled."

@@ -353,26 +353,33 @@ class Filters:
     clauses: list[ColumnElement[bool]]
     params: dict[str, Any]
     shape: tuple[Any, ...] | None
+    implied: list[ColumnElement[bool]] = field(default_factory=list)
+    """What the clauses imply (a bounded column is not null), said for counts and aggregates:
+    it lets them seek in an index that leads with `column IS NULL`. A page leaves them out,
+    since SQLite would sort what the index already orders."""
     """What the clauses look like apart from their values: statements of one shape differ
     only in `params`, so they are built once. None where the clauses depend on the data
     (`q` picks its grams by their counts)."""
 
 
-def _equals(
-    column: ColumnElement[Any], name: str, values: Sequence[Any], params: dict[str, Any]
-) -> ColumnElement[bool]:
+def _equals(column: ColumnElement[Any], name: str, values: Sequence[Any]) -> ColumnElement[bool]:
     stated = [value for value in values if value != NULL]
     clause: ColumnElement[bool] = false()
     if stated:
-        params[name] = stated
         clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
     return or_(clause, column.is_(None)) if NULL in values else clause
 
 
-def filter_clauses(session: Session | Connection, spec: ListSpec, query: BaseModel) -> Filters:
-    """The conditions a query's filters and `q` put on a collection's records."""
+def filter_clauses(
+    session: Reader, spec: ListSpec, query: BaseModel, *, build: bool = True
+) -> Filters:
+    """The conditions a query's filters and `q` put on a collection's records.
+
+    With `build=False` only `params` and `shape` are worked out (building the clauses costs
+    more than running a kept statement); `clauses` is then empty unless `q` is given."""
     values = dict(query)
     clauses: list[ColumnElement[bool]] = []
+    implied: list[ColumnElement[bool]] = []
     params: dict[str, Any] = {}
     shape: list[Any] = []
     for name in spec.ranges:
@@ -386,23 +393,34 @@ def filter_clauses(session: Session | Connection, spec: ListSpec, query: BaseMod
             if bound is not None:
                 key = f"{name}_{end}"
                 params[key] = bound
-                clauses.append(compare(column, bindparam(key, bound, type_=column.type)))
                 shape.append(key)
+                if build:
+                    clauses.append(compare(column, bindparam(key, bound, type_=column.type)))
+        if build and column.nullable and (low is not None or high is not None):
+            implied.append(column.is_(None) == false())
     for name in spec.equality:
-        if values.get(name):
-            clauses.append(_equals(spec.table_columns[name], name, values[name], params))
-            shape.append((name, name in params, NULL in values[name]))
+        chosen = values.get(name)
+        if chosen:
+            stated = [value for value in chosen if value != NULL]
+            if stated:
+                params[name] = stated
+            shape.append((name, bool(stated), NULL in chosen))
+            if build:
+                clauses.append(_equals(spec.table_columns[name], name, chosen))
     for name, make_clause in spec.custom.items():
         if values.get(name):
             params[name] = values[name]
-            clauses.append(make_clause(bindparam(name, values[name], expanding=True)))
             shape.append(name)
+            if build:
+                clauses.append(make_clause(bindparam(name, values[name], expanding=True)))
     q = values.get("q")
     if q is not None and q.strip():
         columns = spec.table_columns
+        if not build:
+            return filter_clauses(session, spec, query)
         clauses.append(matches(session, spec.subject, columns["id"], columns["search_text"], q))
-        return Filters(clauses, params, None)
-    return Filters(clauses, params, tuple(shape))
+        return Filters(clauses, params, None, implied)
+    return Filters(clauses, params, tuple(shape), implied)
 
 
 def apply_filters(
@@ -461,6 +479,9 @@ def _seeks(
 class PageStatements:
     seeks: list[Select[Any]]
     """Run in turn, each with `LIMIT :page_limit`, until the page is full."""
+    counted: Select[Any]
+    """The first seek with the count of all matches in each row (`matching`), for a page
+    whose count is not kept: one statement instead of two."""
     counting: Select[Any]
     params: dict[str, Any]
     """The values of this request, for statements that may have been built for another."""
@@ -470,7 +491,7 @@ class PageStatements:
         return statement.params(self.params)
 
 
-_SHAPES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any]]] = {}
+_SHAPES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any], Select[Any]]] = {}
 SHAPES_KEPT = 1000
 
 
@@ -481,7 +502,7 @@ def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageSt
     collection, the sort, which filters and which kind of cursor) and run with this
     request's values."""
     keys = parse_sort(query.sort, spec)
-    filters = filter_clauses(session, spec, query)
+    filters = filter_clauses(session, spec, query, build=False)
     after = None if query.cursor is None else decode_cursor(query.cursor, keys)
     params = {**filters.params, "page_limit": query.limit + 1}
     if after is not None:
@@ -494,6 +515,7 @@ def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageSt
         kept = _SHAPES.get(shape)
         if kept is not None:
             return PageStatements(*kept, params)
+        filters = filter_clauses(session, spec, query)
     filtered = _listed(spec, keys).where(*filters.clauses)
     if after is None:
         seeks = [_ordered(filtered, keys)]
@@ -506,39 +528,18 @@ def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageSt
     limit: Any = bindparam("page_limit", query.limit + 1)
     seeks = [seek.limit(limit) for seek in seeks]
     table = spec.model.__table__  # type: ignore[attr-defined]
-    counting = select(func.count()).select_from(table).where(*filters.clauses)
+    counting = select(func.count()).select_from(table).where(*filters.clauses, *filters.implied)
+    counted = seeks[0].add_columns(counting.scalar_subquery().label("matching"))
     if shape is not None:
         if len(_SHAPES) >= SHAPES_KEPT:
             _SHAPES.clear()
-        _SHAPES[shape] = (seeks, counting)
-    return PageStatements(seeks, counting, params)
+        _SHAPES[shape] = (seeks, counted, counting)
+    return PageStatements(seeks, counted, counting, params)
 
 
 _COUNTS: dict[tuple[Any, ...], int] = {}
 COUNTS_KEPT = 10_000
 PAGE_PARAMETERS = frozenset(PageQuery.model_fields)
-
-
-def count_matching(
-    *, connection: Connection, spec: ListSpec, query: BaseModel, statements: PageStatements
-) -> int:
-    """How many records match the query's filters and `q`.
-
-    Counts are kept per revision of the knowledge base, read in the same transaction, so the
-    pages of one list (and its sorts and page sizes) count once, and any write starts afresh."""
-    filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
-    key = (
-        spec.subject,
-        current_revision(session=connection),
-        orjson.dumps(filters, option=orjson.OPT_SORT_KEYS),
-    )
-    total = _COUNTS.get(key)
-    if total is None:
-        total = connection.scalar(statements.counting, statements.params) or 0
-        if len(_COUNTS) >= COUNTS_KEPT:
-            _COUNTS.clear()
-        _COUNTS[key] = total
-    return total
 
 
 def _listed(spec: ListSpec, keys: Sequence[SortKey]) -> Select[Any]:
@@ -549,24 +550,49 @@ def _listed(spec: ListSpec, keys: Sequence[SortKey]) -> Select[Any]:
 
 
 def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes]:
-    """One page of a filtered, sorted list: each record's rendering (JSON), and the total."""
+    """One page of a filtered, sorted list: each record's rendering (JSON), and the total.
+
+    Counts are kept per revision of the knowledge base, read in the same transaction, so the
+    pages of one list (and its sorts and page sizes) count once, and any write starts afresh;
+    a count not kept comes with the page's first statement."""
     keys = parse_sort(query.sort, spec)
     statements = page_statements(session, spec, query)
     connection = connection_of(session)
+    filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
+    count_key = (
+        spec.subject,
+        current_revision(session=connection),
+        orjson.dumps(filters, option=orjson.OPT_SORT_KEYS),
+    )
+    total = _COUNTS.get(count_key)
     wanted = query.limit + 1
     rows: list[Any] = []
-    for seek in statements.seeks:
+    for number, seek in enumerate(statements.seeks):
+        if number == 0 and total is None:
+            seek = statements.counted
         params = {**statements.params, "page_limit": wanted - len(rows)}
-        rows += connection.execute(seek, params).all()
+        found = connection.execute(seek, params).all()
+        if number == 0 and total is None:
+            total = found[0].matching if found else None
+        rows += found
         if len(rows) >= wanted:
             break
+    if total is None:  # the first statement found no rows; past the end, or no matches
+        total = (
+            0
+            if query.cursor is None
+            else connection.scalar(statements.counting, statements.params) or 0
+        )
+    if len(_COUNTS) >= COUNTS_KEPT:
+        _COUNTS.clear()
+    _COUNTS[count_key] = total
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = encode_cursor(keys, rows[-1])
     return Page(
         rows=stored_or_fresh(connection, spec.subject, rows),
-        total=count_matching(connection=connection, spec=spec, query=query, statements=statements),
+        total=total,
         limit=query.limit,
         next_cursor=next_cursor,
     )
@@ -673,11 +699,15 @@ def _number(value: Any) -> Any:
 _AGGREGATES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
-def _aggregate_statement(spec: ListSpec, group_by: list[str], filters: Filters) -> Select[Any]:
+def _aggregate_statement(
+    session: Reader, spec: ListSpec, query: BaseModel, group_by: list[str], filters: Filters
+) -> Select[Any]:
     shape = None if filters.shape is None else (spec.subject, tuple(group_by), filters.shape)
     kept = None if shape is None else _AGGREGATES.get(shape)
     if kept is not None:
         return kept
+    if shape is not None:
+        filters = filter_clauses(session, spec, query)
     columns = spec.table_columns
     group_columns = [columns[name].label(name) for name in group_by]
     measures = []
@@ -692,7 +722,7 @@ def _aggregate_statement(spec: ListSpec, group_by: list[str], filters: Filters) 
     statement: Select[Any] = (
         select(*group_columns, func.count().label("count"), *measures)
         .select_from(spec.model.__table__)  # type: ignore[attr-defined]
-        .where(*filters.clauses)
+        .where(*filters.clauses, *filters.implied)
     )
     if group_columns:
         statement = statement.group_by(*group_columns).order_by(
@@ -710,8 +740,8 @@ def aggregate(
 ) -> dict[str, Any]:
     """Count and aggregate the filtered records per group (statements kept by shape, as for
     pages)."""
-    filters = filter_clauses(session, spec, query)
-    statement = _aggregate_statement(spec, group_by, filters)
+    filters = filter_clauses(session, spec, query, build=False)
+    statement = _aggregate_statement(session, spec, query, group_by, filters)
     groups = []
     for row in connection_of(session).execute(statement, filters.params).mappings():
         groups.append(

@@ -223,8 +223,11 @@ def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -
     table = "{" + ",".join(f'"{d}"' for d in districts) + "}"
     pick = f"({table})[math.random({len(districts)})]"
     words = "{" + ",".join(f'"{w}"' for w in SEARCH_WORDS) + "}"
+    # A lower bound spread over the synthetic amounts (10 M to 100 G yuan), made distinct by
+    # the request number: no two query strings, and no two counts, alike.
+    bound = '(math.random(0, 99999) * 1000000 + n)'
     listing = (
-        f'"/api/v1/projects?district_id=" .. {pick} .. "&investment_cny_min=" .. n .. '
+        f'"/api/v1/projects?district_id=" .. {pick} .. "&investment_cny_min=" .. {bound} .. '
         '"&sort=-investment_cny&limit=" .. math.random(10, 50)'
     )
     found = [
@@ -252,7 +255,7 @@ def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -
             Scenario(
                 "datasette",
                 f'"/citykb-{projects}/projects.json?_shape=objects&_nocol=rendered&_nocol=search_text'
-                f'&district_id=" .. {pick} .. "&investment_cny__gte=" .. n .. '
+                f'&district_id=" .. {pick} .. "&investment_cny__gte=" .. {bound} .. '
                 '"&_sort_desc=investment_cny&_size=" .. math.random(10, 50)',
                 lua=True,
                 server="datasette",

@@ -162,7 +162,8 @@ def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> Non
         district = connection.scalar(select(Project.district_id).limit(1))
         sorting = []
         for sort in HOT_SORTS:
-            for filters in ({}, {"district_id": [district]}):
+            within = {"district_id": [district]}
+            for filters in ({}, within, {**within, "investment_cny_min": 1, "status_year_min": 1}):
                 params = {"sort": sort, **filters}
                 query = list_query_model(COLLECTION).model_validate(params)
                 first = page_statements(connection, COLLECTION.spec, query)

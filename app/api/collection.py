@@ -568,5 +568,6 @@ WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
         (413, "The body is over 1 MiB."),
         (428, "`If-Match` is missing."),
         (429, "Too many writes with this key; retry after `Retry-After`."),
+        (507, "The database has no room left for the write; nothing was written."),
     )
 }

@@ -1,0 +1,209 @@
+"""Faults injected into real processes: the server killed during a bulk import, the disk full
+during a write, and PostgreSQL stopped and started again under a steady read load."""
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
+
+from app.db import make_engine
+from app.models import Project, Scope
+from app.services.keys import create_key
+from tests.factories import app_on, assert_problem
+from tests.test_import import jsonl, project_line
+from tests.test_operations import ON_POSTGRES
+
+KILL_POINTS = 20
+IMPORT_LINES = 400
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`citykb serve` in a process of its own, once it answers `/readyz`."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        env={**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "true"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        assert process.poll() is None, "the server exited while starting"
+        assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.1)
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def post(url: str, body: bytes, token: str, outcome: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            outcome["status"] = response.status
+    except urllib.error.HTTPError as error:
+        outcome["status"] = error.code
+    except OSError as error:  # the connection died with the server
+        outcome["error"] = repr(error)
+
+
+def project_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Project)) or 0
+
+
+def integrity_ok(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            return True
+        return connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_the_server_killed_during_an_import_writes_all_or_nothing(
+    shared_database: Engine, fresh_database_url: str
+) -> None:
+    """An import is one transaction: killed at any of 20 random moments, the server leaves the
+    database as it was before, or (if it had committed) with the whole import; never part."""
+    with Session(shared_database) as session, session.begin():
+        _, token = create_key(session=session, name="archivist", scope=Scope.admin)
+
+    def batch(number: int) -> bytes:
+        first = number * IMPORT_LINES
+        return jsonl(*(project_line(n) for n in range(first, first + IMPORT_LINES)))
+
+    with server(fresh_database_url) as (_, base):
+        started = time.monotonic()
+        done: dict[str, Any] = {}
+        post(f"{base}/api/v1/import", batch(0), token, done)
+        whole = time.monotonic() - started
+    assert done == {"status": 200}, done
+    rng = random.Random(20261126)
+    outcomes = []
+    for number in range(1, KILL_POINTS + 1):
+        before = project_count(shared_database)
+        with server(fresh_database_url) as (process, base):
+            outcome: dict[str, Any] = {}
+            sender = threading.Thread(
+                target=post, args=(f"{base}/api/v1/import", batch(number), token, outcome)
+            )
+            sender.start()
+            time.sleep(rng.uniform(0, whole))
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+            sender.join(timeout=30)
+        after = project_count(shared_database)
+        assert after in (before, before + IMPORT_LINES), (number, before, after)
+        if outcome.get("status") == 200:
+            assert after == before + IMPORT_LINES
+        assert integrity_ok(shared_database)
+        outcomes.append("whole" if after > before else "nothing")
+    assert "nothing" in outcomes, outcomes  # some kills did land before the commit
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="a full disk is simulated with SQLite's max_page_count")
+def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database: Engine) -> None:
+    raw = shared_database.raw_connection()  # VACUUM cannot run inside the engine's BEGIN
+    try:
+        raw.cursor().execute("VACUUM")  # no free pages left to write into
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA page_count")
+        pages = cursor.fetchone()[0]
+    finally:
+        raw.close()
+    full = make_engine(shared_database.url.render_as_string(hide_password=False))
+
+    @event.listens_for(full, "connect")
+    def _no_room(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    with Session(shared_database) as session, session.begin():
+        _, token = create_key(session=session, name="filler", scope=Scope.curator)
+    client = app_on(full)
+    before = client.get("/api/v1/projects").json()
+    record = orjson.loads(project_line(1, description="A long description. " * 200))
+    response = client.post(
+        "/api/v1/projects", json=record["record"], headers={"Authorization": f"Bearer {token}"}
+    )
+    body = assert_problem(response, 507)
+    assert "nothing was written" in body["detail"]
+    assert client.get("/api/v1/projects").json() == before
+    assert integrity_ok(shared_database)
+    full.dispose()
+
+
+@pytest.mark.skipif(
+    not (ON_POSTGRES and os.environ.get("TEST_PG_STOP") and os.environ.get("TEST_PG_START")),
+    reason="needs the PostgreSQL server that tests/run.sh starts and may stop",
+)
+def test_postgresql_stopped_and_started_under_read_load(shared_database: Engine) -> None:
+    """Readers see the right answer or a 503 problem, never a wrong answer or another error,
+    and answers again once the server is back; the response cache included."""
+    client = app_on(shared_database, response_cache_mb=4)
+    paths = ["/api/v1/projects?sort=-investment_cny", "/api/v1/projects/catl-ly9"]
+    expected = {path: client.get(path).content for path in paths}
+    seen: list[tuple[str, int, bool]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            for path in paths:
+                response = client.get(path)
+                right = response.status_code == 200 and response.content == expected[path]
+                problem = response.status_code == 503 and response.headers[
+                    "content-type"
+                ].startswith("application/problem+json")
+                seen.append((path, response.status_code, right or problem))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    time.sleep(1)
+    subprocess.run(os.environ["TEST_PG_STOP"], shell=True, check=True)
+    try:
+        time.sleep(2)
+    finally:
+        subprocess.run(os.environ["TEST_PG_START"], shell=True, check=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and seen[-1][1] != 200:
+        time.sleep(0.2)
+    time.sleep(1)
+    stop.set()
+    for reader in readers:
+        reader.join(timeout=30)
+    statuses = {status for _, status, _ in seen}
+    assert statuses == {200, 503}, statuses
+    assert all(ok for _, _, ok in seen), [entry for entry in seen if not entry[2]][:5]
+    assert seen[-1][1] == 200
