@@ -5,11 +5,13 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -117,6 +119,18 @@ def database_problem(exc: Exception) -> AppError:
     return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. The router answers a 405 from the first
+    route whose path matched, so its `Allow` would name that route's methods alone."""
+    allowed: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route = context.original_route
+        methods = getattr(route, "methods", None)
+        if methods and compile_path(str(context.path))[0].match(request.url.path):
+            allowed |= methods
+    return sorted(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app can give an application/problem+json response."""
 
@@ -128,10 +142,12 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return problem_response(_validation_problem(exc))
 
-    async def on_http_error(_request: Request, exc: Exception) -> Response:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
         return problem_response(AppError(exc.status_code, detail, headers=headers))
 
     async def on_database_error(_request: Request, exc: Exception) -> Response:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import operator
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from functools import cached_property
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -53,6 +54,17 @@ NULL = "null"
 """In an equality filter, matches records where the field is null."""
 CSV_BATCH = 500
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+"""A date as OpenAPI's `format: date` means it, YYYY-MM-DD: not a timestamp or other number."""
 NullToken = Literal["null"]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 """An integer that fits a 64-bit column; larger ones are refused, naming the parameter."""

@@ -208,6 +208,8 @@ def synthesize(
     finally:
         writer.close()
     with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))  # before rendering, whose batches need the indexes
+    with engine.begin() as connection:
         fill_missing(connection)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))

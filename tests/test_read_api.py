@@ -229,7 +229,25 @@ def test_unknown_path_and_method_are_problems(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404)
     response = client.delete("/api/v1/projects")
     assert_problem(response, 405)
-    assert "GET" in response.headers["allow"]
+    assert response.headers["allow"] == "GET, POST"
+    # Every method of the path, though each is a route of its own (Schemathesis found this).
+    record = client.request("OPTIONS", "/api/v1/projects/catl-ly9")
+    assert_problem(record, 405)
+    assert record.headers["allow"] == "DELETE, GET, PATCH"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/projects/catl-ly9?as_of=0", "as_of"),
+        ("/api/v1/projects?status_date_min=20250101", "status_date_min"),
+        ("/api/v1/sources?date_max=1.5", "date_max"),
+        ("/api/v1/figures?period_start_min=2025-1-1", "period_start_min"),
+    ],
+)
+def test_a_date_is_written_yyyy_mm_dd(client: TestClient, path: str, parameter: str) -> None:
+    """`format: date` means YYYY-MM-DD; a number is not read as a timestamp."""
+    assert_problem(client.get(path), 422, parameter)
 
 
 def test_health_and_readiness(client: TestClient) -> None:

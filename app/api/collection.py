@@ -33,6 +33,7 @@ from app.http import (
 )
 from app.listing import (
     FilterQuery,
+    IsoDate,
     ListSpec,
     PageOut,
     PageQuery,
@@ -213,7 +214,7 @@ def collection_router(collection: Collection) -> APIRouter:
         sessions: SessionsDep,
         record_id: Annotated[str, record_id_path(collection)],
         as_of: Annotated[
-            dt.date | None,
+            IsoDate | None,
             Query(
                 description="The record as it was at the end of this day (UTC), from its history.",
                 examples=["2025-12-31"],

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection
 from app.api.common import CitationOut, RecordOut, citations_field
-from app.listing import FilterQuery, bound, one_of
+from app.listing import FilterQuery, IsoDate, bound, one_of
 from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType
 from app.services import figures as service
 from app.services.writes import WriteSpec
@@ -66,8 +66,8 @@ class FigureFilters(FilterQuery):
     unit_normalized: list[BaseUnit] = one_of("Base unit.", "CNY")
     value_normalized_min: float | None = bound("Least normalized value (inclusive).", 1000000.0)
     value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
-    period_start_min: dt.date | None = bound("Earliest period start.", "2025-01-01")
-    period_start_max: dt.date | None = bound("Latest period start.", "2030-12-31")
+    period_start_min: IsoDate | None = bound("Earliest period start.", "2025-01-01")
+    period_start_max: IsoDate | None = bound("Latest period start.", "2030-12-31")
 
 
 COLLECTION = Collection(

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import FilterQuery, Int64, NullToken, bound, one_of
+from app.listing import FilterQuery, Int64, IsoDate, NullToken, bound, one_of
 from app.models.enums import ProjectStatus, Qualifier
 from app.services import projects as service
 from app.services.writes import WriteSpec
@@ -61,8 +61,8 @@ class ProjectFilters(FilterQuery):
     organization_id: list[str] = one_of("An organization behind the project.", "jiangsu-catl")
     investment_cny_min: int | None = bound("Least investment, yuan (inclusive).", 5000000000)
     investment_cny_max: int | None = bound("Most investment, yuan (inclusive).", 20000000000)
-    status_date_min: dt.date | None = bound("Earliest status date (inclusive).", "2025-01-01")
-    status_date_max: dt.date | None = bound("Latest status date (inclusive).", "2025-12-31")
+    status_date_min: IsoDate | None = bound("Earliest status date (inclusive).", "2025-01-01")
+    status_date_max: IsoDate | None = bound("Latest status date (inclusive).", "2025-12-31")
     status_year_min: int | None = bound("Earliest status year (inclusive).", 2025)
     status_year_max: int | None = bound("Latest status year (inclusive).", 2025)
 

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.api.collection import Collection
 from app.api.common import CitationOut, RecordOut, citations_field
-from app.listing import FilterQuery, bound, one_of
+from app.listing import FilterQuery, IsoDate, bound, one_of
 from app.services import sources as service
 
 
@@ -31,8 +31,8 @@ class SourceOut(RecordOut):
 
 class SourceFilters(FilterQuery):
     language: list[str] = one_of("Language tag.", "zh-Hans")
-    date_min: dt.date | None = bound("Earliest date (inclusive).", "2025-01-01")
-    date_max: dt.date | None = bound("Latest date (inclusive).", "2025-12-31")
+    date_min: IsoDate | None = bound("Earliest date (inclusive).", "2025-01-01")
+    date_max: IsoDate | None = bound("Latest date (inclusive).", "2025-12-31")
 
 
 COLLECTION = Collection(
