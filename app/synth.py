@@ -211,8 +211,14 @@ def synthesize(
         connection.execute(text("ANALYZE"))  # before rendering, whose batches need the indexes
     with engine.begin() as connection:
         fill_missing(connection)
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    else:
+        # Rendering rewrote every row: VACUUM marks them all visible again, which PostgreSQL's
+        # index-only scans need, then ANALYZE.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
     return writer.counts
 
 
