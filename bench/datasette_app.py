@@ -7,4 +7,7 @@ import os
 
 from datasette.app import Datasette
 
-app = Datasette(files=[os.environ["DATASETTE_DB"]], settings={"sql_time_limit_ms": 5000, "suggest_facets": False}).app()
+app = Datasette(
+    files=[os.environ["DATASETTE_DB"]],
+    settings={"sql_time_limit_ms": 5000, "suggest_facets": False},
+).app()

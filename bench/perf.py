@@ -92,13 +92,17 @@ def parse_wrk(output: str) -> tuple[float, float, float, int]:
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if socket:
         errors += sum(int(n) for n in socket.groups())
     return rps, millis("50%"), millis("99%"), errors
 
 
-def drive(scenario: Scenario, args: argparse.Namespace, seed: int) -> tuple[float, float, float, int]:
+def drive(
+    scenario: Scenario, args: argparse.Namespace, seed: int
+) -> tuple[float, float, float, int]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script(scenario, seed))
     url = f"http://127.0.0.1:{PORT}" + ("" if scenario.lua else scenario.path)
@@ -115,7 +119,9 @@ def drive(scenario: Scenario, args: argparse.Namespace, seed: int) -> tuple[floa
 
 
 @contextmanager
-def serve(kind: str, database_url: str, datasette_db: Path | None, args: argparse.Namespace) -> Iterator[int]:
+def serve(
+    kind: str, database_url: str, datasette_db: Path | None, args: argparse.Namespace
+) -> Iterator[int]:
     """Start a server on core 0; yield its pid; stop it."""
     env = {**os.environ, "PREPARE_ON_START": "false", "DATABASE_URL": database_url}
     uvicorn = [args.python, "-m", "uvicorn", "--port", str(PORT), "--no-access-log",
@@ -176,7 +182,9 @@ def citykb(*args: str, database_url: str, python: str) -> None:
     subprocess.run([python, "-m", "app", *args], cwd=ROOT, env=env, check=True)
 
 
-def prepare_database(label: str, projects: int, args: argparse.Namespace) -> tuple[str, Path | None]:
+def prepare_database(
+    label: str, projects: int, args: argparse.Namespace
+) -> tuple[str, Path | None]:
     """A database with the seed and `projects` synthetic projects; SQLite files are kept."""
     if label == "sqlite":
         path = DATA / f"citykb-{projects}.db"
@@ -196,8 +204,10 @@ def prepare_database(label: str, projects: int, args: argparse.Namespace) -> tup
     admin = [args.python, "-c", (
         "import sys; from sqlalchemy import create_engine, text; "
         "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT'); c = e.connect(); "
-        "exists = c.scalar(text('SELECT 1 FROM pg_database WHERE datname = :n'), {'n': sys.argv[2]}); "
-        "exists or c.execute(text(f'CREATE DATABASE {sys.argv[2]}')); print('exists' if exists else 'new')"
+        "exists = c.scalar(text('SELECT 1 FROM pg_database WHERE datname = :n'), "
+        "{'n': sys.argv[2]}); "
+        "exists or c.execute(text(f'CREATE DATABASE {sys.argv[2]}')); "
+        "print('exists' if exists else 'new')"
     ), args.pg_url, name]  # fmt: skip
     created = subprocess.run(admin, capture_output=True, text=True, check=True).stdout.strip()
     url = f"{base}/{name}"
@@ -215,7 +225,9 @@ def district_ids(database_url: str, args: argparse.Namespace) -> list[str]:
         "print('\\n'.join(c.scalars(text(\"SELECT id FROM districts WHERE kind = 'district' "
         "AND id LIKE 'syn%' ORDER BY id\"))))"
     )
-    output = subprocess.run([args.python, "-c", code, database_url], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [args.python, "-c", code, database_url], capture_output=True, text=True, check=True
+    )
     return output.stdout.split()
 
 
@@ -225,7 +237,7 @@ def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -
     words = "{" + ",".join(f'"{w}"' for w in SEARCH_WORDS) + "}"
     # A lower bound spread over the synthetic amounts (10 M to 100 G yuan), made distinct by
     # the request number: no two query strings, and no two counts, alike.
-    bound = '(math.random(0, 99999) * 1000000 + n)'
+    bound = "(math.random(0, 99999) * 1000000 + n)"
     listing = (
         f'"/api/v1/projects?district_id=" .. {pick} .. "&investment_cny_min=" .. {bound} .. '
         '"&sort=-investment_cny&limit=" .. math.random(10, 50)'
@@ -240,7 +252,12 @@ def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -
             FRESH,
             lua=True,
         ),
-        Scenario("search", f'"/api/v1/search?q=" .. {words}[math.random({len(SEARCH_WORDS)})]', FRESH, lua=True),
+        Scenario(
+            "search",
+            f'"/api/v1/search?q=" .. {words}[math.random({len(SEARCH_WORDS)})]',
+            FRESH,
+            lua=True,
+        ),
         Scenario(
             "stats",
             f'"/api/v1/stats/projects?group_by=status&district_id=" .. {pick}',
@@ -248,7 +265,9 @@ def scenarios(projects: int, districts: list[str], deep: str, with_peer: bool) -
             lua=True,
         ),
         Scenario("page 1", "/api/v1/projects?sort=-investment_cny&limit=20", FRESH),
-        Scenario("page 500", f"/api/v1/projects?sort=-investment_cny&limit=20&cursor={deep}", FRESH),
+        Scenario(
+            "page 500", f"/api/v1/projects?sort=-investment_cny&limit=20&cursor={deep}", FRESH
+        ),
     ]
     if with_peer:
         found.append(
@@ -269,7 +288,9 @@ def run_configuration(label: str, projects: int, args: argparse.Namespace) -> di
     districts = district_ids(database_url, args)
     with serve("citykb", database_url, None, args):
         deep = deep_cursor(500)
-    plan = scenarios(projects, districts, deep, with_peer=sqlite_file is not None and args.peer_python)
+    plan = scenarios(
+        projects, districts, deep, with_peer=sqlite_file is not None and args.peer_python
+    )
     measures = {scenario.name: Measure() for scenario in plan}
     rss = 0.0
     for round_number in range(args.rounds):
@@ -286,7 +307,8 @@ def run_configuration(label: str, projects: int, args: argparse.Namespace) -> di
                     measure.p99_ms.append(p99)
                     measure.errors += errors
                     print(f"{label} {projects} round {round_number + 1} {scenario.name}: "
-                          f"{rps:.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms errors {errors}", flush=True)  # fmt: skip
+                          f"{rps:.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms errors {errors}",
+                          flush=True)  # fmt: skip
                 if server == "citykb":
                     rss = max(rss, peak_rss_mb(pid))
     ceiling = statistics.median(measures["ceiling"].rps)
@@ -308,9 +330,14 @@ def verdicts(result: dict) -> list[str]:  # type: ignore[type-arg]
     checks = [f"{name} ≥ {target}: {'met' if rows[name]['ratio'] >= target else 'NOT met'} "
               f"({rows[name]['ratio']:.3f})" for name, target in TARGETS.items()]  # fmt: skip
     deep = rows["page 500"]["rps"] / rows["page 1"]["rps"]
-    checks.append(f"page 500 within 20% of page 1: {'met' if deep >= 0.8 else 'NOT met'} ({deep:.2f})")
+    checks.append(
+        f"page 500 within 20% of page 1: {'met' if deep >= 0.8 else 'NOT met'} ({deep:.2f})"
+    )
     worst = max(rows[name]["p99_ms"] for name in rows if name not in ("ceiling", "datasette"))
-    checks.append(f"p99 < 50 ms at every CityKB scenario: {'met' if worst < 50 else 'NOT met'} ({worst:.1f} ms)")
+    checks.append(
+        f"p99 < 50 ms at every CityKB scenario: {'met' if worst < 50 else 'NOT met'} "
+        f"({worst:.1f} ms)"
+    )
     checks.append(f"peak RSS < 300 MB: {'met' if result['peak_rss_mb'] < 300 else 'NOT met'} "
                   f"({result['peak_rss_mb']:.0f} MB)")  # fmt: skip
     if "datasette" in rows:
@@ -319,12 +346,17 @@ def verdicts(result: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignore[type-arg]
-    machine = (f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-               f"{platform.machine()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    machine = (
+        f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.machine()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
     lines = [
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine}; uvicorn --http {args.http} "
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
+        f"uvicorn --http {args.http} "
         f"--loop {args.loop}, server on core {SERVER_CORE}, wrk -t1 -c{args.connections} on core "
-        f"{LOAD_CORE}; {args.warmup} s warm-up + {args.duration} s, median of {args.rounds} rounds.",
+        f"{LOAD_CORE}; {args.warmup} s warm-up + {args.duration} s, "
+        f"median of {args.rounds} rounds.",
         "",
         "| database | projects | scenario | requests/s | × ceiling | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|---|---|",
@@ -333,11 +365,16 @@ def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignor
         for name, row in result["rows"].items():
             lines.append(
                 f"| {result['database']} | {result['projects']:,} | {name} | {row['rps']:,.0f} | "
-                f"{row['ratio']:.3f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['errors']} |"
+                f"{row['ratio']:.3f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+                f"{row['errors']} |"
             )
     lines.append("")
     for result in results:
-        lines.append(f"**{result['database']}, {result['projects']:,} projects**: " + "; ".join(verdicts(result)) + ".")
+        lines.append(
+            f"**{result['database']}, {result['projects']:,} projects**: "
+            + "; ".join(verdicts(result))
+            + "."
+        )
         lines.append("")
     return "\n".join(lines)
 
