@@ -140,7 +140,9 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database:
         raw.cursor().execute("VACUUM")  # no free pages left to write into
         cursor = raw.cursor()
         cursor.execute("PRAGMA page_count")
-        pages = cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None
+        pages = row[0]
     finally:
         raw.close()
     full = make_engine(shared_database.url.render_as_string(hide_password=False))

@@ -27,7 +27,7 @@ RECORD_TABLES = (
 )
 
 
-def _sort_index_columns(leading: str, column: str, direction: str) -> list[sa.ColumnElement]:
+def _sort_index_columns(leading: str, column: str, direction: str) -> list[sa.ColumnClause[str]]:
     terms = [f"({column} IS NULL)", f"{column}{direction}", f"id{direction}"]
     return [sa.literal_column(leading), *(sa.literal_column(term) for term in terms)]
 
