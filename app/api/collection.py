@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, create_model, field_validator
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.responses import Response, StreamingResponse
 
@@ -65,7 +64,6 @@ class Collection:
     schema: type[BaseModel]
     filters: type[FilterQuery]
     spec: ListSpec
-    rows: Callable[[], Select[Any]]
     get_record: Callable[[Session, str], Any | None]
     id_example: str
     sort_example: str

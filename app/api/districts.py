@@ -33,7 +33,6 @@ COLLECTION = Collection(
     schema=DistrictOut,
     filters=DistrictFilters,
     spec=service.DISTRICT_LIST,
-    rows=service.district_rows,
     get_record=lambda session, record_id: service.get_district(
         session=session, district_id=record_id
     ),

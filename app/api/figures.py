@@ -77,7 +77,6 @@ COLLECTION = Collection(
     schema=FigureOut,
     filters=FigureFilters,
     spec=service.FIGURE_LIST,
-    rows=service.figure_rows,
     get_record=lambda session, record_id: service.get_figure(session=session, figure_id=record_id),
     sort_example="-value_normalized",
     id_example="catl-ly9-investment",

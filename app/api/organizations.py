@@ -44,7 +44,6 @@ COLLECTION = Collection(
     schema=OrganizationOut,
     filters=OrganizationFilters,
     spec=service.ORGANIZATION_LIST,
-    rows=service.organization_rows,
     get_record=lambda session, record_id: service.get_organization(
         session=session, organization_id=record_id
     ),

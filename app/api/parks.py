@@ -54,7 +54,6 @@ COLLECTION = Collection(
     schema=ParkOut,
     filters=ParkFilters,
     spec=service.PARK_LIST,
-    rows=service.park_rows,
     get_record=lambda session, record_id: service.get_park(session=session, park_id=record_id),
     sort_example="-pv_installed_capacity_kw",
     id_example="songjianhu-optoelectronics-harbor",

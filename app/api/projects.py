@@ -74,7 +74,6 @@ COLLECTION = Collection(
     schema=ProjectOut,
     filters=ProjectFilters,
     spec=service.PROJECT_LIST,
-    rows=service.project_rows,
     get_record=lambda session, record_id: service.get_project(
         session=session, project_id=record_id
     ),

@@ -70,7 +70,6 @@ COLLECTION = Collection(
     schema=RenewalCaseOut,
     filters=RenewalCaseFilters,
     spec=service.RENEWAL_CASE_LIST,
-    rows=service.renewal_case_rows,
     get_record=lambda session, record_id: service.get_renewal_case(
         session=session, renewal_case_id=record_id
     ),

@@ -42,7 +42,6 @@ COLLECTION = Collection(
     schema=SourceOut,
     filters=SourceFilters,
     spec=service.SOURCE_LIST,
-    rows=service.source_rows,
     get_record=lambda session, record_id: service.get_source(session=session, source_id=record_id),
     sort_example="-date",
     id_example="changzhou-city-work-conference-2025",

@@ -56,7 +56,6 @@ COLLECTION = Collection(
     schema=ZeroCarbonFactoryOut,
     filters=ZeroCarbonFactoryFilters,
     spec=service.ZERO_CARBON_FACTORY_LIST,
-    rows=service.zero_carbon_factory_rows,
     get_record=lambda session, record_id: service.get_zero_carbon_factory(
         session=session, factory_id=record_id
     ),

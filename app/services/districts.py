@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -17,11 +14,6 @@ DISTRICT_LIST = ListSpec(
     sortable=("name", "id"),
     equality=("kind", "parent_id"),
 )
-
-
-def district_rows() -> Select[Any]:
-    """Districts."""
-    return select(District)
 
 
 def get_district(*, session: Session, district_id: str) -> District | None:

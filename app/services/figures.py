@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -25,11 +22,6 @@ FIGURE_LIST = ListSpec(
     numeric=("value_normalized",),
     default_sort="id",
 )
-
-
-def figure_rows() -> Select[Any]:
-    """Figures."""
-    return select(Figure)
 
 
 def get_figure(*, session: Session, figure_id: str) -> Figure | None:

@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -20,11 +17,6 @@ ORGANIZATION_LIST = ListSpec(
     sortable=("name", "settled_year", "id"),
     equality=("kind", "parent_id", "district_id", "park_id"),
 )
-
-
-def organization_rows() -> Select[Any]:
-    """Organizations."""
-    return select(Organization)
 
 
 def get_organization(*, session: Session, organization_id: str) -> Organization | None:

@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -22,11 +19,6 @@ PARK_LIST = ListSpec(
     ranges=("pv_installed_capacity_kw",),
     numeric=("pv_installed_capacity_kw", "pv_corridor_length_m"),
 )
-
-
-def park_rows() -> Select[Any]:
-    """Parks."""
-    return select(Park)
 
 
 def get_park(*, session: Session, park_id: str) -> Park | None:

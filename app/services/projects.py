@@ -1,7 +1,4 @@
-from typing import Any
-
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
 from app.models import Organization, Project
@@ -26,11 +23,6 @@ PROJECT_LIST = ListSpec(
         "organization_id": lambda ids: Project.organizations.any(Organization.id.in_(ids)),
     },
 )
-
-
-def project_rows() -> Select[Any]:
-    """Projects, with what their read schema needs loaded alongside."""
-    return select(Project).options(selectinload(Project.organizations))
 
 
 def get_project(*, session: Session, project_id: str) -> Project | None:

@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -24,11 +21,6 @@ RENEWAL_CASE_LIST = ListSpec(
     ranges=("floor_area_m2", "plot_ratio_after"),
     numeric=("plot_ratio_before", "plot_ratio_after", "floor_area_m2"),
 )
-
-
-def renewal_case_rows() -> Select[Any]:
-    """Renewal cases."""
-    return select(RenewalCase)
 
 
 def get_renewal_case(*, session: Session, renewal_case_id: str) -> RenewalCase | None:

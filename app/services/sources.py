@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -19,11 +16,6 @@ SOURCE_LIST = ListSpec(
     ranges=("date",),
     default_sort="date",
 )
-
-
-def source_rows() -> Select[Any]:
-    """Sources."""
-    return select(Source)
 
 
 def get_source(*, session: Session, source_id: str) -> Source | None:

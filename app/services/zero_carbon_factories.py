@@ -1,6 +1,3 @@
-from typing import Any
-
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.listing import ListSpec
@@ -23,11 +20,6 @@ ZERO_CARBON_FACTORY_LIST = ListSpec(
     ranges=("year",),
     default_sort="id",
 )
-
-
-def zero_carbon_factory_rows() -> Select[Any]:
-    """Recognitions, with their organization (whose names they show)."""
-    return select(ZeroCarbonFactory)
 
 
 def get_zero_carbon_factory(*, session: Session, factory_id: str) -> ZeroCarbonFactory | None:
