@@ -7,6 +7,7 @@ so a write is visible at once through every process, and no stale answer is ever
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,13 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http import CACHE_CONTROL
+
 log = logging.getLogger("citykb")
 CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
+RETRY_S = 1.0
 
 
 class RevisionProbe:
@@ -30,8 +34,11 @@ class RevisionProbe:
     def __init__(self, engine: Callable[[], Engine]) -> None:
         self._engine = engine
         self._connection: Any = None
+        self._failed_at = -RETRY_S
 
     def __call__(self) -> int | None:
+        if time.monotonic() - self._failed_at < RETRY_S:
+            return None  # the database just failed: do not hold the loop trying again at once
         try:
             if self._connection is None:
                 self._connection = self._open()
@@ -44,6 +51,7 @@ class RevisionProbe:
             return None if row is None else int(row[0])
         except Exception as error:  # any failure means: answer without the cache
             log.debug("revision probe failed: %s", error)
+            self._failed_at = time.monotonic()
             self.close()
             return None
 
@@ -127,7 +135,11 @@ class ResponseCache:
 
     async def _replay(self, entry: Entry, if_none_match: bytes, send: Send) -> None:
         if if_none_match and entry.etag is not None and _matches(if_none_match, entry.etag):
-            headers = [(b"etag", entry.etag), (b"x-cache", b"hit")]
+            headers = [
+                (b"etag", entry.etag),
+                (b"cache-control", CACHE_CONTROL.encode()),
+                (b"x-cache", b"hit"),
+            ]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return

@@ -30,6 +30,7 @@ def test_a_repeated_read_is_served_from_the_cache(shared_database: Engine) -> No
     assert hits[0].headers["access-control-allow-origin"] == "*"
     revalidated = client.get(PROJECT, headers={"If-None-Match": first.headers["etag"]})
     assert (revalidated.status_code, revalidated.headers["x-cache"]) == (304, "hit")
+    assert revalidated.headers["cache-control"] == first.headers["cache-control"]
     assert client.get(PROJECT, headers={"Cache-Control": "no-cache"}).headers["x-cache"] == "miss"
 
 
