@@ -83,7 +83,8 @@ def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
     name = f"citykb_scratch_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    # pre_ping: a test may stop and start the server in between (tests/test_faults.py).
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
