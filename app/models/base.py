@@ -57,6 +57,20 @@ class NamedRecord(Cited):
     name_en: Mapped[str | None] = mapped_column(String(200))
 
 
+def add_unrendered_index(model: type[Base]) -> None:
+    """A partial index of the records with no stored rendering: empty once all are rendered,
+    so that start-up finds none to render without reading the table."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    unrendered = table.c.rendered.is_(None)
+    Index(
+        f"ix_{table.name}_unrendered",
+        table.c.id,
+        sqlite_where=unrendered,
+        postgresql_where=unrendered,
+    )
+
+
 def add_sort_indexes(model: type[Base], *names: str) -> None:
     """Indexes that let `ORDER BY name [DESC], id` with nulls last read in index order.
 
