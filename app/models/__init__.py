@@ -1,7 +1,7 @@
 """The ORM models, together, so that Alembic and the app see the same metadata."""
 
 from app.models.api_key import ApiKey, Scope
-from app.models.base import Base, add_unrendered_index
+from app.models.base import Base, Cited, add_unrendered_index
 from app.models.citation import Citation
 from app.models.district import District
 from app.models.figure import Figure
@@ -15,17 +15,9 @@ from app.models.search_gram import SearchGram, SearchGramCount
 from app.models.source import Source
 from app.models.zero_carbon_factory import ZeroCarbonFactory
 
-for _model in (
-    District,
-    Figure,
-    Organization,
-    Park,
-    Project,
-    RenewalCase,
-    Source,
-    ZeroCarbonFactory,
-):
-    add_unrendered_index(_model)
+for _mapper in Base.registry.mappers:
+    if issubclass(_mapper.class_, Cited):
+        add_unrendered_index(_mapper.class_)
 
 __all__ = [
     "Action",

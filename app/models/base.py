@@ -57,10 +57,10 @@ class NamedRecord(Cited):
     name_en: Mapped[str | None] = mapped_column(String(200))
 
 
-def add_unrendered_index(model: type[Base]) -> None:
+def add_unrendered_index(model: type[Cited]) -> None:
     """A partial index of the records with no stored rendering: empty once all are rendered,
     so that start-up finds none to render without reading the table."""
-    table = model.__table__
+    table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
     unrendered = table.c.rendered.is_(None)
     Index(
