@@ -38,6 +38,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    probe = getattr(app.state, "revision_probe", None)
+    if probe is not None:
+        probe.close()
 
 
 def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = None) -> FastAPI:
@@ -62,6 +65,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
     if cache_mb > 0:
         probe = RevisionProbe(get_engine if engine is None else lambda: engine)
+        app.state.revision_probe = probe  # closed when the app shuts down
         app.add_middleware(ResponseCache, probe=probe, max_bytes=cache_mb << 20)
     app.add_middleware(
         CORSMiddleware,

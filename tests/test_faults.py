@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -173,7 +174,11 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database:
 def test_postgresql_stopped_and_started_under_read_load(shared_database: Engine) -> None:
     """Readers see the right answer or a 503 problem, never a wrong answer or another error,
     and answers again once the server is back; the response cache included."""
-    client = app_on(shared_database, response_cache_mb=4)
+    with app_on(shared_database, response_cache_mb=4) as client:  # shutdown closes the probe
+        run_reads_through_a_restart(client)
+
+
+def run_reads_through_a_restart(client: TestClient) -> None:
     paths = ["/api/v1/projects?sort=-investment_cny", "/api/v1/projects/catl-ly9"]
     expected = {path: client.get(path).content for path in paths}
     seen: list[tuple[str, int, bool]] = []
