@@ -266,6 +266,7 @@ def test_history_and_as_of(client: TestClient, curator: dict[str, str]) -> None:
     seeded = client.get("/api/v1/projects/catl-ly7", params={"as_of": "2020-01-01"})
     assert seeded.json()["id"] == "catl-ly7"  # no recorded change: as it is now
     assert_problem(client.get("/api/v1/projects/never-was/history"), 404)
+    assert_problem(client.get("/api/v1/projects/never-was", params={"as_of": today}), 404)
 
 
 def test_figures_are_written_in_the_seed_format(

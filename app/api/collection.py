@@ -239,14 +239,15 @@ def collection_router(collection: Collection) -> APIRouter:
                 record_id=record_id,
                 moment=moment,
             )
-            if state is None:
-                raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
+            current = None
             if state is writes.Current:
                 current = stored_rendering(
                     session=session, subject=spec.subject, record_id=record_id
                 )
-                assert current is not None
+            if current is not None:
                 return json_bytes_response(request, current)
+            if state is None or state is writes.Current:
+                raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
         return json_response(request, state)
 
     async def get_stats(
