@@ -247,6 +247,17 @@ def test_a_record_others_refer_to_cannot_be_deleted(
     assert client.get("/api/v1/organizations/jiangsu-catl").status_code == 200
 
 
+def test_a_name_with_no_letters_still_gets_a_valid_id(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    body = {"name": "：", "citations": [cite("name")]}
+    created = client.post("/api/v1/renewal-cases", json=body, headers=curator)
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] == "renewal-cases"
+    again = client.post("/api/v1/renewal-cases", json=body, headers=curator)
+    assert again.json()["id"] == "renewal-cases-2"
+
+
 def test_history_and_as_of(client: TestClient, curator: dict[str, str]) -> None:
     created = client.post("/api/v1/projects", json=new_project(), headers=curator)
     path = created.headers["location"]
