@@ -144,7 +144,8 @@ def _slug_source(spec: WriteSpec, record: BaseModel) -> str:
 
 def new_id(session: Session, spec: WriteSpec, record: BaseModel) -> str:
     """A readable slug made from the record's name, unique in its collection."""
-    base = slugify(_slug_source(spec, record), max_length=60, word_boundary=True) or slugify(spec.key)
+    base = slugify(_slug_source(spec, record), max_length=60, word_boundary=True)
+    base = base or slugify(spec.key)
     candidate, suffix = base, 1
     while session.get(spec.model, candidate) is not None:
         suffix += 1
