@@ -70,6 +70,10 @@ Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 """An integer that fits a 64-bit column; larger ones are refused, naming the parameter."""
 
 
+NO_CONTROL_CHARACTERS: dict[str, Any] = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}
+"""What `refuse_control_characters` enforces, as the documented parameter's JSON schema says it."""
+
+
 def refuse_control_characters(value: str | None) -> str | None:
     if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("must not contain control characters")
@@ -90,6 +94,7 @@ class FilterQuery(BaseModel):
             "Chinese words included."
         ),
         examples=["光伏"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
 
     @field_validator("q")
@@ -108,7 +113,7 @@ class PageQuery(BaseModel):
         None,
         max_length=1000,
         description="Opaque position from a previous page's `next_cursor`; omit for page one.",
-        examples=["eyJzIjoibmFtZSxpZCIsInYiOltdfQ"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
     sort: str | None = Field(
         None,
@@ -121,6 +126,7 @@ class PageQuery(BaseModel):
         max_length=1000,
         description="Comma-separated keys to return for each record (default: all).",
         examples=["id,name"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
     format: Literal["json", "csv"] | None = Field(
         None,
@@ -147,6 +153,7 @@ class StatsQuery(BaseModel):
         max_length=300,
         description="Comma-separated fields to group by; omit for one group of everything.",
         examples=["status"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
 
 

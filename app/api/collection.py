@@ -31,6 +31,7 @@ from app.http import (
     wants_csv,
 )
 from app.listing import (
+    NO_CONTROL_CHARACTERS,
     FilterQuery,
     IsoDate,
     ListSpec,
@@ -98,6 +99,7 @@ def list_query_model(collection: Collection) -> type[PageQuery]:
                     f"Default `{collection.spec.default_sort}`."
                 ),
                 examples=[collection.sort_example],
+                json_schema_extra=NO_CONTROL_CHARACTERS,
             ),
         ),
         fields=(
@@ -107,6 +109,7 @@ def list_query_model(collection: Collection) -> type[PageQuery]:
                 max_length=1000,
                 description=f"Comma-separated keys to return (default: all): {', '.join(keys)}.",
                 examples=[",".join(keys[:3])],
+                json_schema_extra=NO_CONTROL_CHARACTERS,
             ),
         ),
     )
@@ -127,6 +130,7 @@ def stats_query_model(collection: Collection) -> type[StatsQuery]:
                     "matching records."
                 ),
                 examples=[collection.spec.equality[0]],
+                json_schema_extra=NO_CONTROL_CHARACTERS,
             ),
         ),
     )
@@ -288,7 +292,13 @@ def collection_router(collection: Collection) -> APIRouter:
             "`format=csv` or `Accept: text/csv`."
         ),
         response_model=PageOut[schema],  # type: ignore[valid-type]
-        responses={**PROBLEM_RESPONSES, 200: {"content": csv_content}},
+        responses={
+            **PROBLEM_RESPONSES,
+            200: {
+                "content": csv_content,
+                "links": links_to(collection, "$response.body#/items/0/id"),
+            },
+        },
     )
     router.add_api_route(
         collection.path + "/{record_id}",
@@ -298,7 +308,12 @@ def collection_router(collection: Collection) -> APIRouter:
         summary=f"Get {collection.a_singular}",
         description=f"One {collection.singular}, with the citations behind its fields.",
         response_model=schema,
-        responses=PROBLEM_RESPONSES,
+        responses={
+            **PROBLEM_RESPONSES,
+            200: {
+                "links": links_to(collection, "$request.path.record_id", "$response.header.ETag")
+            },
+        },
     )
     router.add_api_route(
         "/stats" + collection.path,
@@ -331,6 +346,23 @@ def collection_router(collection: Collection) -> APIRouter:
     if collection.write is not None:
         add_write_routes(router, collection)
     return router
+
+
+def links_to(collection: Collection, record_id: str, etag: str | None = None) -> dict[str, Any]:
+    """OpenAPI links from an answer to the operations on the record it names: how a client (or
+    a stateful test) goes from a list to a record, and from a record's ETag to its writes."""
+    by_id = {"record_id": record_id}
+    links = {"get": (collection.operation("get", collection.singular), by_id)}
+    if collection.write is not None:
+        links["history"] = (collection.operation("get", collection.singular, "History"), by_id)
+        if etag is not None:
+            guarded = {**by_id, "header.If-Match": etag}
+            links["update"] = (collection.operation("update", collection.singular), guarded)
+            links["delete"] = (collection.operation("delete", collection.singular), guarded)
+    return {
+        name: {"operationId": operation_id, "parameters": parameters}
+        for name, (operation_id, parameters) in links.items()
+    }
 
 
 def record_id_path(collection: Collection) -> Any:
@@ -417,6 +449,13 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
     body_schema = {"$ref": f"#/components/schemas/{create_name}"}
     patch_schema = {"$ref": f"#/components/schemas/{create_name}Patch"}
     problems = {**PROBLEM_RESPONSES, **WRITE_PROBLEMS}
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The record's ETag, from a GET or the last write (a 428 without it).",
+    }
     router.add_api_route(
         collection.path,
         create,
@@ -429,7 +468,10 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
             "Every stated field must be named by a citation. Needs a curator key."
         ),
         response_model=schema,
-        responses=problems,
+        responses={
+            **problems,
+            201: {"links": links_to(collection, "$response.body#/id", "$response.header.ETag")},
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -449,15 +491,21 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
             "`If-Match` with the record's ETag."
         ),
         response_model=schema,
-        responses=problems,
+        responses={
+            **problems,
+            200: {
+                "links": links_to(collection, "$request.path.record_id", "$response.header.ETag")
+            },
+        },
         openapi_extra={
+            "parameters": [if_match],
             "requestBody": {
                 "required": True,
                 "content": {
                     "application/merge-patch+json": {"schema": patch_schema},
                     "application/json": {"schema": patch_schema},
                 },
-            }
+            },
         },
     )
     router.add_api_route(
@@ -472,6 +520,7 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
             "`If-Match` with the record's ETag; a 409 while other records refer to it."
         ),
         responses=problems,
+        openapi_extra={"parameters": [if_match]},
     )
     router.add_api_route(
         collection.path + "/{record_id}/history",

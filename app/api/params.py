@@ -45,7 +45,7 @@ def query_of(model: type[Model]) -> Any:
 
 
 def documented(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` that declares each field of `model` as an optional query parameter."""
+    """`openapi_extra` that declares each field of `model` as a query parameter."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     QUERY_SCHEMAS.update(schema.get("$defs", {}))
     return {
@@ -53,10 +53,20 @@ def documented(model: type[BaseModel]) -> dict[str, Any]:
             {
                 "name": name,
                 "in": "query",
-                "required": False,
-                "schema": field,
+                "required": name in schema.get("required", ()),
+                "schema": _without_null(field),
                 "description": field.get("description"),
             }
             for name, field in schema["properties"].items()
         ]
     }
+
+
+def _without_null(field: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema without its `null` alternative: a query string cannot send a null, so an
+    optional parameter is simply left out."""
+    alternatives = [option for option in field.get("anyOf", ()) if option.get("type") != "null"]
+    if "anyOf" not in field or len(alternatives) != 1:
+        return field
+    rest = {key: value for key, value in field.items() if key != "anyOf"}
+    return {**alternatives[0], **rest}

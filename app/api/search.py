@@ -8,7 +8,7 @@ from app.api.params import documented, query_of
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, bad_parameter
 from app.http import json_response
-from app.listing import Q_MAX_LENGTH, refuse_control_characters, seal, unseal
+from app.listing import NO_CONTROL_CHARACTERS, Q_MAX_LENGTH, refuse_control_characters, seal, unseal
 from app.models.enums import SubjectType
 from app.services.search import CANDIDATES_PER_KIND, search_all
 
@@ -38,6 +38,7 @@ class SearchQuery(BaseModel):
             "Chinese words included."
         ),
         examples=["光伏"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
     type: list[SubjectType] = Field(
         default_factory=list,
@@ -49,7 +50,7 @@ class SearchQuery(BaseModel):
         None,
         max_length=200,
         description="Opaque position from a previous page's `next_cursor`.",
-        examples=["eyJvIjoyMH0"],
+        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
 
     @field_validator("q", "cursor")
