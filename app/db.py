@@ -1,5 +1,7 @@
+import asyncio
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -114,7 +116,32 @@ def get_session() -> Iterator[Session]:
         yield from committing(session)
 
 
-def get_write_session() -> Iterator[Session]:
+_WRITE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def write_turn() -> AsyncIterator[None]:
+    """On SQLite, one writing request of this process at a time, in arrival order.
+
+    A write holds SQLite's lock from its first statement to its commit, across several hops
+    between the event loop and worker threads. Writers that wait for the lock inside SQLite
+    each hold a worker thread, and with enough of them the writer holding the lock finds no
+    thread to finish on until the others time out ("database is locked"; bench/soak.py found
+    it). Here writers wait on the event loop instead, holding no thread. Other processes still
+    meet at SQLite's lock, with its busy timeout."""
+    if not get_settings().database_url.startswith("sqlite"):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    turn = _WRITE_TURNS.setdefault(loop, asyncio.Lock())
+    async with turn:
+        yield
+
+
+def get_write_session(
+    _turn: Annotated[None, Depends(write_turn, scope="function")],
+) -> Iterator[Session]:
     """Like `get_session`, for requests that write: on SQLite the transaction is IMMEDIATE."""
     with _session_factory()() as session:
         session.connection(execution_options={WRITE_OPTION: True})
@@ -149,6 +176,9 @@ async def get_sessions() -> Sessions:
     return Sessions(loop=_loop_engine().connect, pooled=_session_factory())
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits when the route returns, before the answer is sent, so
+# no client hears of a write that then fails to commit (by default FastAPI runs the code after
+# `yield` once the response has gone out).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]

@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 class ProblemError(BaseModel):
@@ -150,8 +152,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
         return problem_response(AppError(exc.status_code, detail, headers=headers))
 
-    async def on_database_error(_request: Request, exc: Exception) -> Response:
-        return problem_response(database_problem(exc))
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        problem = database_problem(exc)
+        logger.warning("%s %s: %s (%s)", request.method, request.url.path, problem.detail, exc)
+        return problem_response(problem)
 
     async def on_unexpected_error(_request: Request, _exc: Exception) -> Response:
         return problem_response(AppError(500, "The server failed to answer this request."))

@@ -27,6 +27,7 @@ from app.services.keys import create_key
 from tests.factories import app_on, assert_problem
 from tests.test_import import jsonl, project_line
 from tests.test_operations import ON_POSTGRES
+from tests.test_writes import new_project
 
 KILL_POINTS = 20
 IMPORT_LINES = 400
@@ -214,3 +215,35 @@ def run_reads_through_a_restart(client: TestClient) -> None:
     assert statuses == {200, 503}, statuses
     assert all(ok for _, _, ok in seen), [entry for entry in seen if not entry[2]][:5]
     assert seen[-1][1] == 200
+
+
+WRITERS = 64
+
+
+def test_many_writers_at_once_all_land(shared_database: Engine, fresh_database_url: str) -> None:
+    """More simultaneous writes than the server has worker threads: each one lands. (On SQLite
+    they once waited for its lock in those threads, until the writer holding the lock had no
+    thread left to finish on and the rest timed out with 503s.)"""
+    with Session(shared_database) as session, session.begin():
+        _, token = create_key(session=session, name="busy-curator", scope=Scope.curator)
+    before = project_count(shared_database)
+    outcomes: list[dict[str, Any]] = [{} for _ in range(WRITERS)]
+    with server(fresh_database_url) as (_, base):
+        senders = [
+            threading.Thread(
+                target=post,
+                args=(
+                    f"{base}/api/v1/projects",
+                    orjson.dumps(new_project(name=f"常州并发写入测试项目{number}")),
+                    token,
+                    outcome,
+                ),
+            )
+            for number, outcome in enumerate(outcomes)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=120)
+    assert [outcome.get("status") for outcome in outcomes] == [201] * WRITERS, outcomes
+    assert project_count(shared_database) == before + WRITERS
