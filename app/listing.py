@@ -556,8 +556,28 @@ def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageSt
     return PageStatements(seeks, counted, counting, params)
 
 
-_COUNTS: dict[tuple[Any, ...], int] = {}
-COUNTS_KEPT = 10_000
+class _Counts:
+    """Totals of lists, kept for the newest revision of the knowledge base seen. A write makes
+    every kept total stale, so those of older revisions are dropped at once rather than held
+    until a limit (the soak test saw them grow by tens of MB)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.revision = -1
+        self.totals: dict[tuple[str, str], int] = {}
+
+    def get(self, revision: int, key: tuple[str, str]) -> int | None:
+        return self.totals.get(key) if revision == self.revision else None
+
+    def put(self, revision: int, key: tuple[str, str], total: int) -> None:
+        if revision > self.revision or len(self.totals) >= self.limit:
+            self.totals = {}
+            self.revision = max(self.revision, revision)
+        if revision == self.revision:
+            self.totals[key] = total
+
+
+_COUNTS = _Counts(limit=10_000)
 PAGE_PARAMETERS = frozenset(PageQuery.model_fields)
 
 
@@ -578,12 +598,10 @@ def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes
     statements = page_statements(session, spec, query)
     connection = connection_of(session)
     filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
-    count_key = (
-        spec.subject,
-        current_revision(session=connection),
-        orjson.dumps(filters, option=orjson.OPT_SORT_KEYS),
-    )
-    total = _COUNTS.get(count_key)
+    revision = current_revision(session=connection)
+    # Decoded: orjson's bytes keep a buffer of 4 KB or so, whatever their length.
+    count_key = (spec.subject.value, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS).decode())
+    total = _COUNTS.get(revision, count_key)
     wanted = query.limit + 1
     rows: list[Any] = []
     for number, seek in enumerate(statements.seeks):
@@ -602,9 +620,7 @@ def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes
             if query.cursor is None
             else connection.scalar(statements.counting, statements.params) or 0
         )
-    if len(_COUNTS) >= COUNTS_KEPT:
-        _COUNTS.clear()
-    _COUNTS[count_key] = total
+    _COUNTS.put(revision, count_key, total)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
