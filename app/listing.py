@@ -40,6 +40,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import get_settings
 from app.errors import bad_parameter
+from app.integers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from app.models.base import Cited
 from app.models.enums import SubjectType
 from app.reader import Reader, connection_of
@@ -48,7 +49,6 @@ from app.search import matches
 from app.services.revision import current_revision
 
 T = TypeVar("T")
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Q_MAX_LENGTH = 200
 NULL = "null"
 """In an equality filter, matches records where the field is null."""
@@ -66,8 +66,6 @@ def _iso_date_only(value: Any) -> Any:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 """A date as OpenAPI's `format: date` means it, YYYY-MM-DD: not a timestamp or other number."""
 NullToken = Literal["null"]
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-"""An integer that fits a 64-bit column; larger ones are refused, naming the parameter."""
 
 
 NO_CONTROL_CHARACTERS: dict[str, Any] = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}
@@ -97,10 +95,15 @@ class FilterQuery(BaseModel):
         json_schema_extra=NO_CONTROL_CHARACTERS,
     )
 
-    @field_validator("q")
+    @field_validator("*")
     @classmethod
-    def _no_control_characters(cls, value: str | None) -> str | None:
-        return refuse_control_characters(value)
+    def _no_control_characters(cls, value: Any) -> Any:
+        # In `q` and every filter's values: PostgreSQL takes no NUL in text, and no record
+        # holds a control character to match.
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                refuse_control_characters(item)
+        return value
 
 
 class PageQuery(BaseModel):
@@ -164,15 +167,21 @@ def one_of(description: str, example: str, *, nullable: bool = False) -> Any:
         default_factory=list,
         description=f"{description} Repeat to match any of several values.{null_note}",
         examples=[[example]],
+        json_schema_extra=_items_without_control_characters,
     )
 
 
-def bound(description: str, example: float | int | str) -> Any:
-    """An inclusive range bound on a number or a date."""
+def _items_without_control_characters(schema: dict[str, Any]) -> None:
+    schema["items"] = {**schema.get("items", {}), **NO_CONTROL_CHARACTERS}
+
+
+def bound(description: str, example: float | int | str, *, bits: int = 64) -> Any:
+    """An inclusive range bound on a number or a date; an integer fits a column of `bits`."""
     if isinstance(example, bool) or not isinstance(example, int | float):
         return Field(None, description=description, examples=[example])
     if isinstance(example, int):
-        return Field(None, ge=INT64_MIN, le=INT64_MAX, description=description, examples=[example])
+        low, high = (INT32_MIN, INT32_MAX) if bits == 32 else (INT64_MIN, INT64_MAX)
+        return Field(None, ge=low, le=high, description=description, examples=[example])
     return Field(None, allow_inf_nan=False, description=description, examples=[example])
 
 
@@ -236,10 +245,12 @@ class PageOut(BaseModel, Generic[T]):
     """One page of a collection."""
 
     items: list[T] = Field(description="The records of this page, in the requested order.")
-    total: int = Field(description="How many records match the filters, over all pages.")
+    total: int = Field(
+        description="How many records match the filters, over all pages.", examples=[6]
+    )
     limit: int = Field(description="The page size asked for.", examples=[20])
     next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
+        description="Pass as `cursor` for the next page; null on the last page.", examples=[None]
     )
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.integers import Int32, Int64
 from app.models import (
     Citation,
     District,
@@ -57,6 +58,15 @@ class SeedError(Exception):
 class _SeedModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL stores no NUL character in text; refused here, on every database alike.
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and "\x00" in item:
+                raise ValueError("must not contain the NUL character")
+        return value
+
 
 class CitationSeed(_SeedModel):
     source_id: str | None = None
@@ -98,7 +108,7 @@ class OrganizationSeed(_NamedSeed):
     parent_id: str | None = None
     district_id: str | None = None
     park_id: str | None = None
-    settled_year: int | None = None
+    settled_year: Int32 | None = None
 
 
 class ProjectSeed(_NamedSeed):
@@ -107,8 +117,8 @@ class ProjectSeed(_NamedSeed):
     district_id: str | None = None
     status: ProjectStatus | None = None
     status_date: dt.date | None = None
-    status_year: int | None = None
-    investment_cny: int | None = None
+    status_year: Int32 | None = None
+    investment_cny: Int64 | None = None
     investment_qualifier: Qualifier | None = None
     description: str | None = None
 
@@ -143,13 +153,13 @@ class ZeroCarbonFactorySeed(_RecordSeed):
     stage: RecognitionStage | None = None
     list_name: str | None = None
     issuer_id: str | None = None
-    year: int | None = None
+    year: Int32 | None = None
     district_id: str | None = None
 
 
 class SubjectSeed(_SeedModel):
-    type: SubjectType
-    id: str
+    type: SubjectType = Field(description="Kind of record.", examples=["project"])
+    id: str = Field(description="The record's id.", examples=["catl-ly9"])
 
 
 class FigureSeed(_SeedModel):

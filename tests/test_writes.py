@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.api.registry import COLLECTIONS
 from app.limits import RateLimiter, write_limiter
 from app.main import app
 from app.models import ApiKey, Project, Scope
@@ -256,6 +257,29 @@ def test_a_name_with_no_letters_still_gets_a_valid_id(
     assert created.json()["id"] == "renewal-cases"
     again = client.post("/api/v1/renewal-cases", json=body, headers=curator)
     assert again.json()["id"] == "renewal-cases-2"
+
+
+@pytest.mark.parametrize(
+    "path", [collection.path for collection in COLLECTIONS if collection.write is not None]
+)
+def test_every_writable_collection_takes_a_patch_and_a_delete(
+    client: TestClient, curator: dict[str, str], path: str
+) -> None:
+    """A write locks the record it changes, on every collection, whatever it is loaded with."""
+    record_id = client.get(f"/api/v1{path}", params={"sort": "-id", "limit": 1}).json()["items"][0][
+        "id"
+    ]
+    record = client.get(f"/api/v1{path}/{record_id}")
+    patched = client.patch(
+        f"/api/v1{path}/{record_id}",
+        json={},
+        headers={**curator, "If-Match": record.headers["etag"]},
+    )
+    assert patched.status_code == 200, patched.text
+    removed = client.delete(
+        f"/api/v1{path}/{record_id}", headers={**curator, "If-Match": patched.headers["etag"]}
+    )
+    assert removed.status_code in (204, 409), removed.text
 
 
 def test_history_and_as_of(client: TestClient, curator: dict[str, str]) -> None:

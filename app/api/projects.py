@@ -4,7 +4,8 @@ from pydantic import Field
 
 from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import FilterQuery, Int64, IsoDate, NullToken, bound, one_of
+from app.integers import Int32
+from app.listing import FilterQuery, IsoDate, NullToken, bound, one_of
 from app.models.enums import ProjectStatus, Qualifier
 from app.services import projects as service
 from app.services.writes import WriteSpec
@@ -57,14 +58,14 @@ class ProjectFilters(FilterQuery):
     status: list[ProjectStatus | NullToken] = one_of("Project status.", "signed", nullable=True)
     district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
     sector: list[str] = one_of("Sector, as the source names it.", "新能源", nullable=True)
-    status_year: list[Int64 | NullToken] = one_of("Status year.", "2025", nullable=True)
+    status_year: list[Int32 | NullToken] = one_of("Status year.", "2025", nullable=True)
     organization_id: list[str] = one_of("An organization behind the project.", "jiangsu-catl")
     investment_cny_min: int | None = bound("Least investment, yuan (inclusive).", 5000000000)
     investment_cny_max: int | None = bound("Most investment, yuan (inclusive).", 20000000000)
     status_date_min: IsoDate | None = bound("Earliest status date (inclusive).", "2025-01-01")
     status_date_max: IsoDate | None = bound("Latest status date (inclusive).", "2025-12-31")
-    status_year_min: int | None = bound("Earliest status year (inclusive).", 2025)
-    status_year_max: int | None = bound("Latest status year (inclusive).", 2025)
+    status_year_min: int | None = bound("Earliest status year (inclusive).", 2025, bits=32)
+    status_year_max: int | None = bound("Latest status year (inclusive).", 2025, bits=32)
 
 
 COLLECTION = Collection(

@@ -2,7 +2,8 @@ from pydantic import Field
 
 from app.api.collection import Collection
 from app.api.common import CitationOut, NamedOut, citations_field
-from app.listing import FilterQuery, Int64, NullToken, bound, one_of
+from app.integers import Int32
+from app.listing import FilterQuery, NullToken, bound, one_of
 from app.models.enums import RecognitionStage, ZeroCarbonLevel
 from app.services import zero_carbon_factories as service
 from app.services.writes import WriteSpec
@@ -44,9 +45,9 @@ class ZeroCarbonFactoryFilters(FilterQuery):
     organization_id: list[str] = one_of("Recognized organization id.", "wanbang-digital-energy")
     issuer_id: list[str] = one_of("Issuer's organization id.", "jiangsu-miit", nullable=True)
     district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
-    year: list[Int64 | NullToken] = one_of("List year.", "2025", nullable=True)
-    year_min: int | None = bound("Earliest list year (inclusive).", 2024)
-    year_max: int | None = bound("Latest list year (inclusive).", 2025)
+    year: list[Int32 | NullToken] = one_of("List year.", "2025", nullable=True)
+    year_min: int | None = bound("Earliest list year (inclusive).", 2024, bits=32)
+    year_max: int | None = bound("Latest list year (inclusive).", 2025, bits=32)
 
 
 COLLECTION = Collection(

@@ -205,7 +205,10 @@ def lock_record(*, session: Session, spec: WriteSpec, record_id: str) -> Any | N
     """The record, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite's write
     transaction already holds the database), so that its ETag check and the write see the same
     version."""
-    return session.get(spec.model, record_id, with_for_update=True, populate_existing=True)
+    # OF the record's own table: PostgreSQL cannot lock the outer-joined rows loaded with it.
+    return session.get(
+        spec.model, record_id, with_for_update={"of": spec.model}, populate_existing=True
+    )
 
 
 def _as_seed_values(spec: WriteSpec, record: Any) -> dict[str, Any]:
