@@ -21,18 +21,30 @@ logger = logging.getLogger(__name__)
 class ProblemError(BaseModel):
     """One invalid input."""
 
-    loc: list[str | int] = Field(description='Where the bad input is, e.g. `["query", "limit"]`.')
-    msg: str = Field(description="What is wrong with it.")
+    loc: list[str | int] = Field(
+        description="Where the bad input is.", examples=[["query", "limit"]]
+    )
+    msg: str = Field(
+        description="What is wrong with it.", examples=["Input should be less than or equal to 200"]
+    )
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
 
-    type: str = Field("about:blank", description="A URI that identifies the problem type.")
-    title: str = Field(description="A short summary of the problem type.")
+    type: str = Field(
+        "about:blank",
+        description="A URI that identifies the problem type.",
+        examples=["about:blank"],
+    )
+    title: str = Field(description="A short summary of the problem type.", examples=["Not Found"])
     status: int = Field(description="The HTTP status code.", examples=[404])
-    detail: str | None = Field(None, description="What went wrong in this request.")
-    errors: list[ProblemError] | None = Field(None, description="Each invalid input, for 400/422.")
+    detail: str | None = Field(
+        None, description="What went wrong in this request.", examples=["No project 'catl-ly1'."]
+    )
+    errors: list[ProblemError] | None = Field(
+        None, description="Each invalid input, for 400/422.", examples=[None]
+    )
 
 
 class AppError(Exception):

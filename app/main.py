@@ -26,6 +26,23 @@ from app.migrate import prepare_in_background
 from app.services.health import database_is_reachable
 
 API_PREFIX = "/api/v1"
+OPENAPI_TAGS = [
+    *(
+        {
+            "name": collection.path.strip("/"),
+            "description": (
+                f"{collection.description} List, filter, sort and page them (JSON or CSV), "
+                f"read one by id, count and aggregate them under `/stats`"
+                + (", and, with a curator key, write them." if collection.write else ".")
+            ),
+        }
+        for collection in COLLECTIONS
+    ),
+    {"name": "search", "description": "One text search across every collection."},
+    {"name": "import", "description": "Bulk import, all or nothing, for administrators."},
+    {"name": "health", "description": "Liveness and readiness, for load balancers."},
+]
+"""The document's tags, one per collection, in the order the documentation shows them."""
 
 
 @asynccontextmanager
@@ -88,6 +105,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
                 summary=app.summary,
                 description=app.description,
                 routes=app.routes,
+                tags=OPENAPI_TAGS,
             )
             schema["components"]["schemas"].update(write_schemas(COLLECTIONS))
             schema["components"]["schemas"].update(QUERY_SCHEMAS)

@@ -4,15 +4,11 @@ during a write, and PostgreSQL stopped and started again under a steady read loa
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -24,49 +20,13 @@ from sqlalchemy.orm import Session
 from app.db import make_engine
 from app.models import Project, Scope
 from app.services.keys import create_key
-from tests.factories import app_on, assert_problem
+from tests.factories import app_on, assert_problem, server
 from tests.test_import import jsonl, project_line
 from tests.test_operations import ON_POSTGRES
 from tests.test_writes import new_project
 
 KILL_POINTS = 20
 IMPORT_LINES = 400
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`citykb serve` in a process of its own, once it answers `/readyz`."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "true"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None, "the server exited while starting"
-        assert time.monotonic() < deadline, "the server did not become ready"
-        time.sleep(0.1)
-    try:
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 def post(url: str, body: bytes, token: str, outcome: dict[str, Any]) -> None:

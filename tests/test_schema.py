@@ -5,6 +5,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
+from openapi_spec_validator import validate
 from sqlalchemy import Engine
 
 from app.models import Base
@@ -63,13 +64,30 @@ def test_every_query_parameter_has_a_description_and_an_example(client: TestClie
             assert bool(example) != (parameter["name"] in SERVER_ISSUED), where
 
 
-def test_every_response_field_has_a_description(client: TestClient) -> None:
+def test_every_field_has_a_description_and_a_scalar_field_an_example(
+    client: TestClient,
+) -> None:
+    """A field made of other schemas (citations, a page's items) shows its example in them."""
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for name, schema in schemas.items():
         if name in {"ValidationError", "HTTPValidationError"}:
             continue
         for field, definition in schema.get("properties", {}).items():
             assert definition.get("description"), (name, field)
+            made_of_schemas = "$ref" in str(definition)
+            assert "examples" in definition or made_of_schemas, (name, field)
+
+
+def test_the_document_is_valid_openapi_with_a_described_tag_per_collection(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    validate(spec)  # openapi-spec-validator: raises on any error
+    tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert all(tags.values()), tags
+    used = {tag for _, _, operation in operations(spec) for tag in operation["tags"]}
+    assert used == set(tags), used ^ set(tags)
+    assert {"projects", "parks", "renewal-cases", "zero-carbon-factories"} <= used
 
 
 def test_errors_are_declared_as_problem_json(client: TestClient) -> None:

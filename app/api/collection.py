@@ -369,7 +369,8 @@ def record_id_path(collection: Collection) -> Any:
     """The `{record_id}` path parameter of a collection."""
     return Path(
         max_length=200,
-        description=f"The {collection.singular}'s id.",
+        pattern=writes.SLUG_PATTERN,
+        description=f"The {collection.singular}'s id (a slug).",
         examples=[collection.id_example],
     )
 
@@ -548,12 +549,17 @@ WRITE_ONLY_DESCRIPTIONS = {
 
 
 def _describe(schema: dict[str, Any], model: type[BaseModel] | None) -> None:
+    """Describe a write schema's fields, and give them examples, as `model` (the read schema)
+    does; fields only writes have get their descriptions here."""
     known = model.model_json_schema()["properties"] if model is not None else {}
     for name, prop in schema.get("properties", {}).items():
+        read = known.get(name, {})
         if not prop.get("description"):
-            prop["description"] = known.get(name, {}).get("description") or (
+            prop["description"] = read.get("description") or (
                 WRITE_ONLY_DESCRIPTIONS.get(name, name.replace("_", " ").capitalize() + ".")
             )
+        if "examples" not in prop and "examples" in read:
+            prop["examples"] = read["examples"]
 
 
 def write_schemas(collections: tuple[Collection, ...]) -> dict[str, Any]:
@@ -591,8 +597,14 @@ class HistoryEntry(BaseModel):
     action: Action = Field(description="`create`, `update` or `delete`.", examples=["update"])
     actor: str = Field(description="The name of the API key that made it.", examples=["curator"])
     at: dt.datetime = Field(description="When (UTC).", examples=["2026-11-26T13:00:00Z"])
-    before: dict[str, Any] | None = Field(description="The record before; null for a create.")
-    after: dict[str, Any] | None = Field(description="The record after; null for a delete.")
+    before: dict[str, Any] | None = Field(
+        description="The record before; null for a create.",
+        examples=[{"id": "catl-ly9", "status": "signed"}],
+    )
+    after: dict[str, Any] | None = Field(
+        description="The record after; null for a delete.",
+        examples=[{"id": "catl-ly9", "status": "under_construction"}],
+    )
 
     @field_validator("at")
     @classmethod

@@ -79,7 +79,9 @@ class SearchOut(BaseModel):
     items: list[SearchHit] = Field(description="This page of matches, best first.")
     total: int = Field(description="How many records match.", examples=[7])
     limit: int = Field(description="The page size asked for.", examples=[20])
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page.", examples=[None]
+    )
 
 
 @router.get(

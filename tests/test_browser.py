@@ -1,0 +1,117 @@
+"""The first minutes in a real browser: headless Chromium, with no network beyond loopback,
+against `citykb serve`. `/docs` runs "Try it out" and gets data back; `/` draws its figures
+and both charts, in Chinese and in English. Screenshots go to tests/artifacts/."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import Engine
+
+from tests.factories import server
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOOPBACK_ONLY = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+"""Chromium's resolver answers no host but loopback: a page that needed the internet (a CDN,
+fonts, analytics) would fail here as it would behind a closed network."""
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed here")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+        f"--host-resolver-rules={LOOPBACK_ONLY}",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def base_url(shared_database: Engine, fresh_database_url: str) -> Iterator[str]:
+    with server(fresh_database_url) as (_, base):
+        yield base
+
+
+def screenshot(driver: WebDriver, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def test_docs_try_it_out_returns_a_record(browser: WebDriver, base_url: str) -> None:
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{base_url}/docs")
+    operation = wait.until(ready.element_to_be_clickable((By.ID, "operations-projects-getProject")))
+    operation.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+    wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, ".try-out__btn"))).click()
+    record_id = operation.find_element(By.CSS_SELECTOR, "input[placeholder='record_id']")
+    record_id.clear()
+    record_id.send_keys("catl-ly9")
+    operation.find_element(By.CSS_SELECTOR, ".execute").click()
+    status = wait.until(
+        ready.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".live-responses-table .response .response-col_status")
+        )
+    )
+    assert status.text.strip() == "200"
+    body = operation.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight").text
+    assert '"id": "catl-ly9"' in body
+    assert "江苏时代新能源灯塔工厂LY9项目" in body
+    screenshot(browser, "docs-try-it-out.png")
+
+
+def test_landing_page_draws_figures_and_both_charts_in_both_languages(
+    browser: WebDriver, base_url: str
+) -> None:
+    wait = WebDriverWait(browser, 30)
+    browser.get(base_url + "/")
+    wait.until(lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded"))
+    assert not browser.find_elements(By.ID, "load-error")
+    counts = browser.find_elements(By.CSS_SELECTOR, "#counts a b")
+    assert len(counts) == 8
+    assert all(count.text.isdigit() and int(count.text) > 0 for count in counts)
+    figures = browser.find_elements(By.CSS_SELECTOR, "#figures .figure")
+    assert figures
+    source = figures[0].find_element(By.CSS_SELECTOR, "a.source")
+    assert "/api/v1/sources/" in str(source.get_attribute("href"))
+    for chart in ("chart-investments", "chart-factory-levels"):
+        svg = browser.find_element(By.ID, chart)
+        assert int(svg.get_attribute("data-drawn") or 0) > 0, chart
+        assert svg.find_elements(By.TAG_NAME, "rect"), chart
+    assert browser.find_elements(By.CSS_SELECTOR, "#latest tbody tr")
+    assert "城市发展知识库" in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, "landing-zh.png")
+
+    browser.find_element(By.ID, "lang").click()
+    assert "a city's development" in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    levels = browser.find_element(By.ID, "chart-factory-levels").text
+    assert "near-zero-carbon" in levels
+    screenshot(browser, "landing-en.png")
