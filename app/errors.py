@@ -125,11 +125,12 @@ def database_problem(exc: Exception) -> AppError:
     if "database or disk is full" in str(orig) or getattr(orig, "sqlstate", None) == "53100":
         return AppError(507, "The database has no room left for this write; nothing was written.")
     timed_out = type(orig).__name__ == "QueryCanceled" or "interrupted" in str(orig)
-    detail = (
-        "The query ran longer than the statement timeout and was cancelled."
-        if timed_out
-        else "The database is not reachable right now."
-    )
+    if timed_out:
+        detail = "The query ran longer than the statement timeout and was cancelled."
+    elif "database is locked" in str(orig):
+        detail = "The database is busy with another process's write; retry shortly."
+    else:
+        detail = "The database is not reachable right now."
     return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 

@@ -128,6 +128,29 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database:
     full.dispose()
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's one write lock, held by another process")
+def test_a_write_locked_out_by_another_process_is_a_503_that_says_so(
+    shared_database: Engine,
+) -> None:
+    with Session(shared_database) as session, session.begin():
+        _, token = create_key(session=session, name="patient", scope=Scope.curator)
+    client = app_on(shared_database)
+    before = client.get("/api/v1/projects").json()
+    other = shared_database.raw_connection()  # as another process would: outside the app
+    try:
+        other.cursor().execute("BEGIN IMMEDIATE")
+        response = client.post(
+            "/api/v1/projects", json=new_project(), headers={"Authorization": f"Bearer {token}"}
+        )
+    finally:
+        other.rollback()
+        other.close()
+    body = assert_problem(response, 503)
+    assert "busy" in body["detail"]
+    assert response.headers["retry-after"]
+    assert client.get("/api/v1/projects").json() == before
+
+
 @pytest.mark.skipif(
     not (ON_POSTGRES and os.environ.get("TEST_PG_STOP") and os.environ.get("TEST_PG_START")),
     reason="needs the PostgreSQL server that tests/run.sh starts and may stop",
