@@ -122,17 +122,16 @@ _WRITE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
 
 
 async def write_turn() -> AsyncIterator[None]:
-    """On SQLite, one writing request of this process at a time, in arrival order.
+    """One writing request of this process at a time, in arrival order.
 
-    A write holds SQLite's lock from its first statement to its commit, across several hops
-    between the event loop and worker threads. Writers that wait for the lock inside SQLite
-    each hold a worker thread, and with enough of them the writer holding the lock finds no
-    thread to finish on until the others time out ("database is locked"; bench/soak.py found
-    it). Here writers wait on the event loop instead, holding no thread. Other processes still
-    meet at SQLite's lock, with its busy timeout."""
-    if not get_settings().database_url.startswith("sqlite"):
-        yield
-        return
+    Writes go one at a time in the database anyway: SQLite has one write lock, and on
+    PostgreSQL every write advances the revision row in its transaction. A write holds its
+    lock across several hops between the event loop and worker threads. Writers that waited
+    in the database each held a worker thread (SQLite) or a pooled connection (PostgreSQL);
+    with enough of them, the writer holding the lock found none to finish with until the
+    others timed out with 503s (bench/soak.py and tests/test_faults.py found it). Here writers
+    wait on the event loop instead, holding neither. Other processes still meet at the
+    database's lock."""
     loop = asyncio.get_running_loop()
     turn = _WRITE_TURNS.setdefault(loop, asyncio.Lock())
     async with turn:
