@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -26,6 +26,12 @@ COLLECTION_PATHS = {
 }
 
 
+SOME_TEXT: dict[str, Any] = {
+    "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+}
+"""Text with something in it besides spaces, and no control characters (see `search`)."""
+
+
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,7 +44,7 @@ class SearchQuery(BaseModel):
             "Chinese words included."
         ),
         examples=["光伏"],
-        json_schema_extra=NO_CONTROL_CHARACTERS,
+        json_schema_extra=SOME_TEXT,
     )
     type: list[SubjectType] = Field(
         default_factory=list,
