@@ -200,7 +200,7 @@ def test_linked_workflows_conform(curator_key: dict[str, str]) -> None:
 
     run_state_machine_as_test(
         CuratorWorkflow,
-        settings=settings(HYPOTHESIS, max_examples=max(MAX_EXAMPLES, 50), stateful_step_count=12),
+        settings=settings(HYPOTHESIS, max_examples=max(MAX_EXAMPLES, 100), stateful_step_count=12),
     )
     # The links carried real ids and ETags: records were read, and writes got past If-Match
     # with an ETag from a link, not `*` (a 409 comes after it: the record is referred to).
