@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 from requests.structures import CaseInsensitiveDict
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.api.collection import Collection
@@ -176,8 +177,11 @@ def test_every_operation_conforms(case: Case, curator_key: dict[str, str]) -> No
 
 
 @pytest.mark.usefixtures("client")
-def test_linked_workflows_conform(curator_key: dict[str, str]) -> None:
+def test_linked_workflows_conform(session: Session, curator_key: dict[str, str]) -> None:
     answered: Counter[tuple[str, int]] = Counter()
+    bind = session.get_bind()
+    assert isinstance(bind, Connection)
+    connection: Connection = bind  # the test's, under the session's savepoints
 
     # Workflows start from the seeded records, through the lists. A generated create is left
     # to the test above: it cannot quote its source, so it is refused and links nowhere.
@@ -186,6 +190,17 @@ def test_linked_workflows_conform(curator_key: dict[str, str]) -> None:
     ).exclude(method="POST")
 
     class CuratorWorkflow(records.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Each scenario starts from the same records, so that Hypothesis can replay one:
+            # it runs in a savepoint of its own, outside the session's, and is rolled back.
+            session.commit()
+            self.scenario = connection.begin_nested()
+
+        def teardown(self) -> None:
+            session.rollback()
+            self.scenario.rollback()
+            session.expire_all()
+
         def before_call(self, case: Case) -> None:
             # A copy: the generated headers may be shared with other cases.
             case.headers = CaseInsensitiveDict({**case.headers, **curator_key})
