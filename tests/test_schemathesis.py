@@ -204,6 +204,10 @@ def test_linked_workflows_conform(session: Session, curator_key: dict[str, str])
         def before_call(self, case: Case) -> None:
             # A copy: the generated headers may be shared with other cases.
             case.headers = CaseInsensitiveDict({**case.headers, **curator_key})
+            # `as_of` a past day shows a record deleted since as it was then, by design, which
+            # the check for deleted records still answering would take for a defect.
+            if case.query:
+                case.query = {name: value for name, value in case.query.items() if name != "as_of"}
 
         def after_call(self, response: schemathesis.Response, case: Case) -> None:
             super().after_call(response, case)
