@@ -68,7 +68,9 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 NullToken = Literal["null"]
 
 
-NO_CONTROL_CHARACTERS: dict[str, Any] = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}
+CONTROL_CHARACTERS = "\\x00-\\x1f\\x7f-\\x9f"
+"""Unicode's control characters (category Cc), as a regular expression's character range."""
+NO_CONTROL_CHARACTERS: dict[str, Any] = {"pattern": f"^[^{CONTROL_CHARACTERS}]*$"}
 """What `refuse_control_characters` enforces, as the documented parameter's JSON schema says it."""
 
 

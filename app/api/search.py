@@ -8,7 +8,14 @@ from app.api.params import documented, query_of
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, bad_parameter
 from app.http import json_response
-from app.listing import NO_CONTROL_CHARACTERS, Q_MAX_LENGTH, refuse_control_characters, seal, unseal
+from app.listing import (
+    CONTROL_CHARACTERS,
+    NO_CONTROL_CHARACTERS,
+    Q_MAX_LENGTH,
+    refuse_control_characters,
+    seal,
+    unseal,
+)
 from app.models.enums import SubjectType
 from app.services.search import CANDIDATES_PER_KIND, search_all
 
@@ -26,9 +33,8 @@ COLLECTION_PATHS = {
 }
 
 
-SOME_TEXT: dict[str, Any] = {
-    "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-}
+_TEXT = f"[^{CONTROL_CHARACTERS}]"
+SOME_TEXT: dict[str, Any] = {"pattern": f"^{_TEXT}*[^\\s{CONTROL_CHARACTERS}]{_TEXT}*$"}
 """Text with something in it besides spaces, and no control characters (see `search`)."""
 
 
