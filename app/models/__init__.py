@@ -6,6 +6,7 @@ from app.models.citation import Citation
 from app.models.district import District
 from app.models.figure import Figure
 from app.models.history import Action, RecordHistory
+from app.models.installation import InstallationSetting, RateBucket
 from app.models.organization import Organization
 from app.models.park import Park
 from app.models.project import Project, project_organizations
@@ -26,9 +27,11 @@ __all__ = [
     "Citation",
     "District",
     "Figure",
+    "InstallationSetting",
     "Organization",
     "Park",
     "Project",
+    "RateBucket",
     "RecordHistory",
     "RenewalCase",
     "Revision",
