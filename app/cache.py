@@ -22,6 +22,9 @@ CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
 RETRY_S = 1.0
+LOCK_WAIT_MS = 100
+"""The probe runs on the event loop: it waits this long at most for another's lock, then the
+cache stands aside."""
 
 
 class RevisionProbe:
@@ -62,6 +65,9 @@ class RevisionProbe:
         assert connection is not None
         if hasattr(connection, "autocommit"):
             connection.autocommit = True  # PostgreSQL: each read sees the latest commit
+            connection.execute(f"SET lock_timeout = {LOCK_WAIT_MS}")
+        else:
+            connection.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
         return connection
 
     def close(self) -> None:
@@ -107,15 +113,18 @@ class ResponseCache:
         ):
             await self.app(scope, receive, send)
             return
-        accept = encoding = if_none_match = b""
+        accept = encoding = if_none_match = None
         fresh = False
+        # The first of a repeated header, as the app (Starlette's `Headers.get`) and the gzip
+        # middleware read it: a key read any other way lets one request's answer be kept under
+        # another variant's key.
         for name, value in scope["headers"]:
             if name == b"accept":
-                accept = value
+                accept = value if accept is None else accept
             elif name == b"accept-encoding":
-                encoding = value
+                encoding = value if encoding is None else encoding
             elif name == b"if-none-match":
-                if_none_match = value
+                if_none_match = value if if_none_match is None else if_none_match
             elif name == b"cache-control" or name == b"pragma":
                 fresh = fresh or b"no-cache" in value
         revision = self.probe()
@@ -126,10 +135,15 @@ class ResponseCache:
             self.entries.clear()
             self.size = 0
             self.revision = revision
-        key = (scope["path"], scope["query_string"], b"text/csv" in accept, b"gzip" in encoding)
+        key = (
+            scope["path"],
+            scope["query_string"],
+            b"text/csv" in (accept or b""),
+            b"gzip" in (encoding or b""),
+        )
         entry = None if fresh else self.entries.get(key)
         if entry is not None:
-            await self._replay(entry, if_none_match, send)
+            await self._replay(entry, if_none_match or b"", send)
             return
         await self.app(scope, receive, self._keeping(key, revision, send))
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.api.registry import renders
 from app.config import get_settings
-from app.db import get_engine, make_engine
+from app.db import WRITE_OPTION, get_engine, make_engine
 from app.migrate import downgrade, upgrade
 from app.models import Scope
 from app.plans import query_plans, row_counts
@@ -74,7 +74,14 @@ def serve(
     The server answers even while the database is down (`/readyz` is 503 until it is back)."""
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level=settings.log_level)
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        http="app.server:GuardedH11Protocol",
+    )
 
 
 @keys_cli.command("create")
@@ -136,6 +143,10 @@ def import_file(
     text = path.read_text(encoding="utf-8")
     engine = make_engine(get_settings().database_url, statement_timeout_ms=3_600_000)
     with Session(engine) as session, session.begin():
+        if not dry_run:
+            # The write lock up front (SQLite: BEGIN IMMEDIATE): an API write committing between
+            # the import's reads and its first write would otherwise fail it as "locked".
+            session.connection(execution_options={WRITE_OPTION: True})
         bar: Any = None
 
         def validated(records: int) -> None:

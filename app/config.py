@@ -13,8 +13,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./citykb.db"
     seed_path: Path = PROJECT_ROOT / "seed" / "changzhou-2025-11-26.yaml"
-    cursor_secret: str = "citykb-cursor-v1"
-    """Signs pagination cursors; set the same value on every replica."""
+    cursor_secret: str | None = None
+    """Signs pagination cursors. Unset, each installation generates a key of its own when it
+    is migrated and keeps it in its database, where every worker and replica reads it."""
     cors_origins: list[str] = ["*"]
     log_level: str = "info"
     statement_timeout_ms: int = 5000
@@ -22,7 +23,11 @@ class Settings(BaseSettings):
     connect_timeout_s: int = 3
     """How long to wait for a PostgreSQL connection before answering 503."""
     write_rate_per_minute: int = 120
-    """Writes each API key may make per minute (per server process); more get a 429."""
+    """Writes each API key may make per minute, across every process and replica sharing the
+    database; more get a 429."""
+    header_timeout_s: float = 10.0
+    """How long a client has to send a request's headers, from connecting or from the previous
+    answer; a slower one gets a 408 and the connection closes (app/server.py)."""
     prepare_on_start: bool = True
     """Migrate, and seed an empty database, when the server starts (retried until it works)."""
     response_cache_mb: int = 32

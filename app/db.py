@@ -2,7 +2,7 @@ import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
@@ -26,14 +26,17 @@ def make_engine(
     database_url: str,
     *,
     statement_timeout_ms: int | None = None,
+    lock_wait_ms: int | None = None,
     one_connection_per_thread: bool = False,
 ) -> Engine:
     """Create an engine with the configured statement and connection timeouts.
 
-    `one_connection_per_thread` gives each thread a connection of its own that it never waits
-    for (see `loop_sessions`)."""
+    `lock_wait_ms` bounds how long a statement waits for another's lock (default: SQLite's busy
+    timeout, PostgreSQL's statement timeout). `one_connection_per_thread` gives each thread a
+    connection of its own that it never waits for (see `Sessions`)."""
     settings = get_settings()
     timeout_ms = statement_timeout_ms or settings.statement_timeout_ms
+    lock_options = "" if lock_wait_ms is None else f" -c lock_timeout={lock_wait_ms}"
     pool: dict[str, Any] = (
         {"poolclass": SingletonThreadPool}
         if one_connection_per_thread
@@ -46,12 +49,15 @@ def make_engine(
             **pool,
             connect_args={
                 "connect_timeout": settings.connect_timeout_s,
-                "options": f"-c statement_timeout={timeout_ms}",
+                "options": f"-c statement_timeout={timeout_ms}{lock_options}",
             },
         )
     engine = create_engine(
         database_url,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_S if lock_wait_ms is None else lock_wait_ms / 1000,
+        },
         **({"poolclass": SingletonThreadPool} if one_connection_per_thread else {}),
     )
     limit_s = timeout_ms / 1000
@@ -121,7 +127,8 @@ _WRITE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
 )
 
 
-async def write_turn() -> AsyncIterator[None]:
+@asynccontextmanager
+async def taking_write_turn() -> AsyncIterator[None]:
     """One writing request of this process at a time, in arrival order.
 
     Writes go one at a time in the database anyway: SQLite has one write lock, and on
@@ -138,18 +145,39 @@ async def write_turn() -> AsyncIterator[None]:
         yield
 
 
+async def write_turn() -> AsyncIterator[None]:
+    """`taking_write_turn`, as a dependency."""
+    async with taking_write_turn():
+        yield
+
+
+def begin_write(session: Session) -> None:
+    """Begin the session's transaction as a write's: on SQLite, IMMEDIATE, which takes the write
+    lock up front. A session whose transaction has begun already (tests share one) keeps it."""
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+
+
 def get_write_session(
     _turn: Annotated[None, Depends(write_turn, scope="function")],
 ) -> Iterator[Session]:
     """Like `get_session`, for requests that write: on SQLite the transaction is IMMEDIATE."""
     with _session_factory()() as session:
-        session.connection(execution_options={WRITE_OPTION: True})
+        begin_write(session)
         yield from committing(session)
+
+
+LOOP_LOCK_WAIT_MS = 100
+"""A read on the event loop holds up every request of the process while it waits: it waits
+this long at most for another's lock (a migration's, another process's exclusive lock), then
+answers 503."""
 
 
 @lru_cache
 def _loop_engine() -> Engine:
-    return make_engine(get_settings().database_url, one_connection_per_thread=True)
+    return make_engine(
+        get_settings().database_url, lock_wait_ms=LOOP_LOCK_WAIT_MS, one_connection_per_thread=True
+    )
 
 
 OpenReader = Callable[[], AbstractContextManager[Reader]]

@@ -1,13 +1,17 @@
 """Request limits enforced before a request reaches the routes."""
 
-import threading
 import time
 from functools import lru_cache
 
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
 from app.errors import AppError, problem_response
+from app.models import RateBucket
 
 MAX_BODY_BYTES = 1 << 20
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -70,28 +74,67 @@ class BodySizeLimit:
 
 
 class RateLimiter:
-    """A token bucket per key: `per_minute` writes a minute, in bursts of as many."""
+    """A token bucket per key: `per_minute` writes a minute, in bursts of as many.
+
+    The buckets are rows of `rate_buckets`, so that every worker and replica sharing the
+    database spends from the same one. A request checks its bucket on a read before it queues
+    for the write turn, and spends from it in the write's own transaction, which holds the
+    bucket's row (SQLite: the write lock; PostgreSQL: FOR UPDATE) until it commits."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.rate = per_minute / 60
+        """Tokens a second."""
 
-    def take(self, key: str) -> float | None:
-        """Spend one token of `key`; None if it had one, else seconds until it will."""
-        rate = self.per_minute / 60
-        now = time.monotonic()
-        with self._lock:
-            tokens, then = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return (1 - tokens) / rate
-            self._buckets[key] = (tokens - 1, now)
-            return None
+    def _tokens(self, bucket: tuple[float, float] | None, now: float) -> float:
+        if bucket is None:
+            return float(self.per_minute)
+        tokens, then = bucket
+        return min(float(self.per_minute), tokens + max(0.0, now - then) * self.rate)
+
+    def _wait(self, tokens: float) -> float | None:
+        return None if tokens >= 1 else (1 - tokens) / self.rate
+
+    def wait(self, *, session: Session, key_name: str) -> float | None:
+        """Seconds until the key's bucket holds a token, None if it holds one now (reads only)."""
+        bucket = session.execute(_bucket(key_name)).first()
+        return self._wait(self._tokens(bucket, time.time()))
+
+    def take(self, *, session: Session, key_name: str) -> float | None:
+        """Spend one of the key's tokens in the session's transaction: None if it had one, else
+        seconds until it will (and nothing is spent)."""
+        now = time.time()
+        locked = _bucket(key_name).with_for_update()
+        bucket = session.execute(locked).first()
+        if bucket is None:
+            # Two processes may meet a new key at once: one inserts, and both lock that row.
+            _insert_if_absent(session, key_name, float(self.per_minute), now)
+            bucket = session.execute(locked).one()
+        tokens = self._tokens(bucket, now)
+        wait = self._wait(tokens)
+        if wait is None:
+            session.execute(
+                update(RateBucket)
+                .where(RateBucket.key_name == key_name)
+                # A replica whose clock is behind never moves a bucket's time back.
+                .values(tokens=tokens - 1, updated_at=max(now, bucket[1]))
+            )
+        return wait
+
+
+def _bucket(key_name: str) -> Select[float, float]:
+    return select(RateBucket.tokens, RateBucket.updated_at).where(RateBucket.key_name == key_name)
+
+
+def _insert_if_absent(session: Session, key_name: str, tokens: float, now: float) -> None:
+    values = {"key_name": key_name, "tokens": tokens, "updated_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(postgresql_insert(RateBucket).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(RateBucket).values(values).on_conflict_do_nothing())
 
 
 @lru_cache
 def write_limiter() -> RateLimiter:
-    """The process's limiter for writes."""
+    """The limiter for writes, at the configured rate."""
     return RateLimiter(get_settings().write_rate_per_minute)

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import (
+    BigInteger,
     Column,
     ColumnElement,
     Connection,
@@ -38,7 +39,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.config import get_settings
 from app.errors import bad_parameter
 from app.integers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from app.models.base import Cited
@@ -46,6 +46,7 @@ from app.models.enums import SubjectType
 from app.reader import Reader, connection_of
 from app.rendered import stored_or_fresh
 from app.search import matches
+from app.services.installation import cursor_key
 from app.services.revision import current_revision
 
 T = TypeVar("T")
@@ -53,6 +54,8 @@ Q_MAX_LENGTH = 200
 NULL = "null"
 """In an equality filter, matches records where the field is null."""
 CSV_BATCH = 500
+MAX_REPEATED = 100
+"""How many values a repeatable filter takes in one request (each is a branch of the query)."""
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -167,7 +170,11 @@ def one_of(description: str, example: str, *, nullable: bool = False) -> Any:
     null_note = " `null` matches records where it is not stated." if nullable else ""
     return Field(
         default_factory=list,
-        description=f"{description} Repeat to match any of several values.{null_note}",
+        max_length=MAX_REPEATED,
+        description=(
+            f"{description} Repeat to match any of several values (at most {MAX_REPEATED})."
+            f"{null_note}"
+        ),
         examples=[[example]],
         json_schema_extra=_items_without_control_characters,
     )
@@ -306,23 +313,24 @@ def _keyset(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[boo
     return or_(*clauses) if clauses else true()
 
 
-def _sign(payload: bytes) -> bytes:
-    secret = get_settings().cursor_secret.encode()
-    return hmac.new(secret, payload, hashlib.sha256).digest()[:12]
+def _sign(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()[:12]
 
 
 def _sort_signature(keys: Sequence[SortKey]) -> str:
     return ",".join(("-" if key.descending else "") + key.name for key in keys)
 
 
-def seal(payload: dict[str, Any]) -> str:
-    """An opaque, signed token carrying `payload`."""
-    data = orjson.dumps(payload)
-    return base64.urlsafe_b64encode(data + _sign(data)).decode().rstrip("=")
+def seal(payload: dict[str, Any], *, key: bytes, scope: str) -> str:
+    """An opaque token carrying `payload`, signed with `key` and good only for `scope` (the
+    collection or operation that issued it)."""
+    data = orjson.dumps({**payload, "c": scope})
+    return base64.urlsafe_b64encode(data + _sign(key, data)).decode().rstrip("=")
 
 
-def unseal(token: str, parameter: str) -> dict[str, Any]:
-    """The payload of a token this server sealed; a 400 naming `parameter` for any other."""
+def unseal(token: str, parameter: str, *, key: bytes, scope: str) -> dict[str, Any]:
+    """The payload of a token this server sealed for `scope`; a 400 naming `parameter` for any
+    other."""
     invalid = bad_parameter(
         parameter, f"not a {parameter} this server issued; use `next_cursor` from a previous page"
     )
@@ -331,50 +339,80 @@ def unseal(token: str, parameter: str) -> dict[str, Any]:
     except (binascii.Error, ValueError):
         raise invalid from None
     data, signature = blob[:-12], blob[-12:]
-    if len(blob) <= 12 or not hmac.compare_digest(signature, _sign(data)):
+    if len(blob) <= 12 or not hmac.compare_digest(signature, _sign(key, data)):
         raise invalid
-    payload = orjson.loads(data)
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise invalid from None
     if not isinstance(payload, dict):
         raise invalid
+    if payload.pop("c", None) != scope:
+        raise bad_parameter(parameter, f"this {parameter} was issued by another list")
     return payload
 
 
-def encode_cursor(keys: Sequence[SortKey], row: Any) -> str:
-    """A cursor pointing just after `row` in the order of `keys`."""
-    values = [getattr(row, key.column.key) for key in keys]
+def encode_cursor(keys: Sequence[SortKey], row: Any, *, session: Reader, spec: ListSpec) -> str:
+    """A cursor pointing just after `row` in the order of `keys`, good for `spec`'s list only."""
+    values = [getattr(row, sort_key.column.key) for sort_key in keys]
     return seal(
         {
             "s": _sort_signature(keys),
             "v": [v.isoformat() if isinstance(v, dt.date) else v for v in values],
-        }
+        },
+        key=cursor_key(session=session),
+        scope=spec.subject.value,
     )
 
 
 def _decode_value(key: SortKey, value: Any) -> Any:
+    """A cursor's value for one sort key, as its column holds it; ValueError for anything a row
+    of that column could not hold."""
     if value is None:
         return None
     python_type = key.column.type.python_type
     if python_type is dt.date:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError(key.name)
         return dt.date.fromisoformat(value)
-    if python_type is float and isinstance(value, int):
+    if isinstance(value, bool):
+        raise ValueError(key.name)
+    if python_type is int:
+        low, high = (
+            (INT64_MIN, INT64_MAX)
+            if isinstance(key.column.type, BigInteger)
+            else (INT32_MIN, INT32_MAX)
+        )
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(key.name)
+        return value
+    if python_type is float and isinstance(value, int | float):
         return float(value)
-    if python_type in (str, float, int) and not isinstance(value, python_type):
-        raise TypeError(f"{key.name} is not a {python_type.__name__}")
-    return value
+    if python_type is str and isinstance(value, str):
+        refuse_control_characters(value)
+        return value
+    raise ValueError(key.name)
 
 
-def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
-    """The sort values a cursor points after; a 400 for one this server did not issue."""
-    data = unseal(cursor, "cursor")
+def decode_cursor(
+    cursor: str, keys: Sequence[SortKey], *, scope: SubjectType, key: bytes
+) -> list[Any]:
+    """The sort values a cursor points after; a 400 for one this server did not issue for
+    this collection."""
+    data = unseal(cursor, "cursor", key=key, scope=scope.value)
     if data.get("s") != _sort_signature(keys):
         raise bad_parameter(
             "cursor",
             f"this cursor was issued for sort={data.get('s')!r}, "
             f"not sort={_sort_signature(keys)!r}",
         )
+    values = data.get("v")
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise bad_parameter("cursor", "not a cursor this server issued")
     try:
-        return [_decode_value(key, value) for key, value in zip(keys, data["v"], strict=True)]
-    except (KeyError, ValueError, TypeError):
+        pairs = zip(keys, values, strict=True)
+        return [_decode_value(sort_key, value) for sort_key, value in pairs]
+    except ValueError:
         raise bad_parameter("cursor", "not a cursor this server issued") from None
 
 
@@ -466,14 +504,6 @@ def _ordered(statement: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
     return statement.order_by(*_order_by(keys))
 
 
-def order_and_seek(statement: Select[Any], spec: ListSpec, query: PageQuery) -> Select[Any]:
-    """Order a statement by the query's sort and start it after the query's cursor."""
-    keys = parse_sort(query.sort, spec)
-    if query.cursor is not None:
-        statement = statement.where(_keyset(keys, decode_cursor(query.cursor, keys)))
-    return _ordered(statement, keys)
-
-
 def _seeks(
     statement: Select[Any], keys: Sequence[SortKey], values: Sequence[Any], *, dialect: str
 ) -> list[Any]:
@@ -535,7 +565,11 @@ def page_statements(session: Reader, spec: ListSpec, query: PageQuery) -> PageSt
     request's values."""
     keys = parse_sort(query.sort, spec)
     filters = filter_clauses(session, spec, query, build=False)
-    after = None if query.cursor is None else decode_cursor(query.cursor, keys)
+    after = (
+        None
+        if query.cursor is None
+        else decode_cursor(query.cursor, keys, scope=spec.subject, key=cursor_key(session=session))
+    )
     params = {**filters.params, "page_limit": query.limit + 1}
     if after is not None:
         params.update({f"after_{i}": value for i, value in enumerate(after) if value is not None})
@@ -637,7 +671,7 @@ def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = encode_cursor(keys, rows[-1])
+        next_cursor = encode_cursor(keys, rows[-1], session=connection, spec=spec)
     return Page(
         rows=stored_or_fresh(connection, spec.subject, rows),
         total=total,
@@ -646,27 +680,57 @@ def paginate(*, session: Reader, spec: ListSpec, query: PageQuery) -> Page[bytes
     )
 
 
-def stream_statement(*, session: Reader, spec: ListSpec, query: PageQuery) -> Select[Any]:
-    """Every matching record's rendering, in order; `limit` applies only when given.
+@dataclass(frozen=True)
+class StreamPlan:
+    """What a streamed list reads, checked before its response starts."""
 
-    Building it checks the parameters, before the caller starts a response."""
+    spec: ListSpec
+    keys: list[SortKey]
+    filtered: Select[Any]
+    after: list[Any] | None
+    limit: int | None
+
+
+def stream_plan(*, session: Reader, spec: ListSpec, query: PageQuery) -> StreamPlan:
+    """Check a streamed list's parameters and build its filtered statement; `limit` applies
+    only when given."""
     keys = parse_sort(query.sort, spec)
-    ordered = order_and_seek(apply_filters(session, _listed(spec, keys), spec, query), spec, query)
-    if "limit" in query.model_fields_set:
-        ordered = ordered.limit(query.limit)
-    return ordered
+    after = (
+        None
+        if query.cursor is None
+        else decode_cursor(query.cursor, keys, scope=spec.subject, key=cursor_key(session=session))
+    )
+    filtered = _listed(spec, keys).where(*filter_clauses(session, spec, query).clauses)
+    limit = query.limit if "limit" in query.model_fields_set else None
+    return StreamPlan(spec, keys, filtered, after, limit)
 
 
-def stream(*, session: Session, spec: ListSpec, statement: Select[Any]) -> Iterator[dict[str, Any]]:
-    """The records `statement` (from `stream_statement`) selects, as the API reads them,
-    fetched in batches."""
-    result = session.execute(statement.execution_options(yield_per=CSV_BATCH))
-    try:
-        for batch in result.partitions():
-            for rendered in stored_or_fresh(session.connection(), spec.subject, batch):
-                yield orjson.loads(rendered)
-    finally:
-        result.close()
+def stream(*, session: Session, plan: StreamPlan) -> Iterator[dict[str, Any]]:
+    """The records a plan selects, as the API reads them, in keyset batches.
+
+    Each batch is a statement of its own, read whole before its rows are passed on, so the
+    statement timeout counts the database's work and never the time a slow client takes to
+    read; all batches share the session's transaction, and so one snapshot."""
+    dialect = session.get_bind().dialect.name
+    after, remaining = plan.after, plan.limit
+    while remaining is None or remaining > 0:
+        wanted = CSV_BATCH if remaining is None else min(CSV_BATCH, remaining)
+        seeks = (
+            [_ordered(plan.filtered, plan.keys)]
+            if after is None
+            else _seeks(plan.filtered, plan.keys, after, dialect=dialect)
+        )
+        rows: list[Any] = []
+        for seek in seeks:
+            rows += session.execute(seek.limit(wanted - len(rows))).all()
+            if len(rows) >= wanted:
+                break
+        for rendered in stored_or_fresh(session.connection(), plan.spec.subject, rows):
+            yield orjson.loads(rendered)
+        if len(rows) < wanted:
+            return
+        after = [getattr(rows[-1], key.column.key) for key in plan.keys]
+        remaining = None if remaining is None else remaining - len(rows)
 
 
 def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str]:
@@ -698,13 +762,21 @@ def render_page(page: Page[bytes], fields: list[str] | None) -> bytes:
     return b'{"items":' + items + b"," + meta[1:]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return "|".join(value)
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
+        value = "|".join(value)
+    elif isinstance(value, list | dict):
+        value = orjson.dumps(value).decode()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # OWASP's advice: a leading apostrophe makes the cell text. Numbers are written as
+        # numbers, so a negative one is never touched.
+        return "'" + value
     return value
 
 

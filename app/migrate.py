@@ -15,6 +15,7 @@ from app.config import PROJECT_ROOT
 from app.models import Source
 from app.rendered import fill_missing
 from app.seeding import SeedReport, seed_database
+from app.services.installation import ensure_cursor_key
 
 log = logging.getLogger("citykb")
 MIGRATION_LOCK = 7_401_520_251_126
@@ -39,6 +40,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(alembic_config(connection), revision)
     if revision == "head":
         # Records migrated from before stored renderings (or bulk-loaded) get theirs now.
+        ensure_cursor_key(connection=connection)
         count = fill_missing(connection)
         if count:
             log.info("rendered %d records", count)

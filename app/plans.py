@@ -85,7 +85,9 @@ def _later_page(
     first = connection.execute(statements.bound(statements.seeks[0]).limit(1)).first()
     if first is None:
         return None
-    return {**params, "cursor": encode_cursor(parse_sort(query.sort, collection.spec), first)}
+    keys = parse_sort(query.sort, collection.spec)
+    cursor = encode_cursor(keys, first, session=connection, spec=collection.spec)
+    return {**params, "cursor": cursor}
 
 
 def _statements(

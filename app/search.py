@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -180,6 +189,20 @@ def snippet(parts: Iterable[str | None], q: str, *, width: int = 24) -> str | No
 def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) -> None:
     """Rewrite the folded document and the grams of these records (gone ones: drop grams),
     and move the gram counts by the difference."""
+    texts = index_grams(connection, subject, ids)
+    if texts:
+        table = documents()[subject].model.__table__  # type: ignore[attr-defined]
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("record_id"))
+            .values(search_text=bindparam("text")),
+            [{"record_id": record_id, "text": text} for record_id, text in texts.items()],
+        )
+
+
+def index_grams(connection: Connection, subject: SubjectType, ids: Sequence[str]) -> dict[str, str]:
+    """Rewrite the grams of these records (gone ones: drop them) and move the gram counts by
+    the difference; each record's folded document, by id, for its `search_text`."""
     document = documents()[subject]
     quotes: dict[str, list[str]] = defaultdict(list)
     for subject_id, quote in connection.execute(
@@ -188,26 +211,59 @@ def reindex(connection: Connection, subject: SubjectType, ids: Sequence[str]) ->
         .order_by(Citation.id)
     ):
         quotes[subject_id].append(quote)
-    of_records = and_(SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids))
-    change: Counter[str] = Counter()
-    change.subtract(connection.scalars(select(SearchGram.gram).where(of_records)))
-    connection.execute(delete(SearchGram).where(of_records))
+    held: dict[str, set[str]] = defaultdict(set)
+    for subject_id, gram in connection.execute(
+        select(SearchGram.subject_id, SearchGram.gram).where(
+            SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids)
+        )
+    ):
+        held[subject_id].add(gram)
     rows = connection.execute(document.select().where(document.model.id.in_(ids))).all()
-    gram_rows: list[dict[str, Any]] = []
+    texts: dict[str, str] = {}
+    added: list[tuple[str, str, str]] = []
+    removed: list[tuple[str, str, str]] = []
+    change: Counter[str] = Counter()
+    # Only the grams that differ are written: an edit changes a few of a record's dozens.
     for record_id, *parts in rows:
         text = search_text(*parts, *quotes[record_id])
-        connection.execute(
-            update(document.model).where(document.model.id == record_id).values(search_text=text)
-        )
-        record_grams = grams(text)
-        change.update(record_grams)
-        gram_rows.extend(
-            {"subject_type": subject, "subject_id": record_id, "gram": gram}
-            for gram in sorted(record_grams)
-        )
-    if gram_rows:
-        connection.execute(insert(SearchGram), gram_rows)
+        texts[record_id] = text
+        new, old = grams(text), held.pop(record_id, set())
+        added.extend((gram, subject.value, record_id) for gram in new - old)
+        removed.extend((gram, subject.value, record_id) for gram in old - new)
+        change.update(new - old)
+        change.subtract(old - new)
+    for record_id, old in held.items():  # records gone
+        removed.extend((gram, subject.value, record_id) for gram in old)
+        change.subtract(old)
+    _write_grams(connection, removed, insert=False)
+    _write_grams(connection, added, insert=True)
     add_gram_counts(connection, subject, change)
+    return texts
+
+
+def _write_grams(connection: Connection, rows: list[tuple[str, str, str]], *, insert: bool) -> None:
+    """Insert, or delete, (gram, subject_type, subject_id) rows, many at a time."""
+    if not rows:
+        return
+    # In key order, each gram's rows are together in the index; and through the driver, for
+    # SQLAlchemy's handling of each row's parameters costs more than writing the row.
+    rows.sort()
+    table, columns = SearchGram.__tablename__, "gram, subject_type, subject_id"
+    postgresql = connection.dialect.name == "postgresql"
+    if insert and postgresql:
+        driver: Any = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "%s" if postgresql else "?"
+    statement = (
+        f"INSERT INTO {table} ({columns}) VALUES ({mark}, {mark}, {mark})"
+        if insert
+        else f"DELETE FROM {table} WHERE gram = {mark} AND subject_type = {mark} "
+        f"AND subject_id = {mark}"
+    )
+    connection.exec_driver_sql(statement, rows)
 
 
 def add_gram_counts(connection: Connection, subject: SubjectType, change: Counter[str]) -> None:

@@ -2,17 +2,30 @@
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, ClassVar, Protocol, Self, cast
 
+import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, select
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from sqlalchemy import String, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from app.integers import Int32, Int64
+from app.changes import changes_in_one_go
+from app.integers import INT32_MAX, Int32, Int64
+from app.listing import CONTROL_CHARACTERS, refuse_control_characters
 from app.models import (
     Citation,
     District,
@@ -23,8 +36,9 @@ from app.models import (
     RenewalCase,
     Source,
     ZeroCarbonFactory,
+    project_organizations,
 )
-from app.models.base import Cited
+from app.models.base import SLUG_LENGTH, Cited
 from app.models.citation import QUOTE_MAX_LENGTH
 from app.models.enums import (
     BaseUnit,
@@ -38,7 +52,9 @@ from app.models.enums import (
     SubjectType,
     ZeroCarbonLevel,
 )
-from app.text import to_traditional
+from app.rendered import read_schemas, stored_or_fresh
+from app.search import documents
+from app.text import fold, search_text, to_traditional
 from app.units import normalize
 
 Exists = Callable[[str, str], bool]
@@ -55,132 +71,220 @@ class SeedError(Exception):
         self.problems = list(problems)
 
 
+ONE_LINE: dict[str, Any] = {"pattern": f"^[^{CONTROL_CHARACTERS}]*$"}
+MULTI_LINE: dict[str, Any] = {"pattern": "^[^\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f]*$"}
+MULTI_LINE_FIELDS = {"description"}
+"""Free text of our own, which may run over several lines."""
+
+# Every text a record takes is bounded, by its column's length or, for free text, a sensible
+# one; the record's JSON schema states that, and that it holds no control character.
+Line = Annotated[str, Field(json_schema_extra=ONE_LINE)]
+Lines = Annotated[str, Field(max_length=2000, json_schema_extra=MULTI_LINE)]
+Reference = Annotated[str, Field(max_length=SLUG_LENGTH, json_schema_extra=ONE_LINE)]
+"""The id of a record."""
+Name = Annotated[str, Field(max_length=200, json_schema_extra=ONE_LINE)]
+SEARCH_TEXT_LENGTH = cast(String, Project.__table__.c.search_text.type).length or 0
+
+
 class _SeedModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A NaN or an infinity is no figure a source states, and SQLite would store NULL for NaN.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL stores no NUL character in text; refused here, on every database alike.
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        # No filter could match a control character, and PostgreSQL stores no NUL: refused on
+        # every database alike, once the field's length bound has passed.
+        newlines = info.field_name in MULTI_LINE_FIELDS
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and "\x00" in item:
-                raise ValueError("must not contain the NUL character")
+            if isinstance(item, str):
+                refuse_control_characters(item.replace("\n", "") if newlines else item)
         return value
 
 
 class CitationSeed(_SeedModel):
-    source_id: str | None = None
-    paragraph: int = Field(ge=1)
-    quote: str = Field(min_length=1, max_length=QUOTE_MAX_LENGTH)
-    fields: list[str] = Field(default_factory=list)
+    source_id: Reference | None = None
+    paragraph: int = Field(ge=1, le=INT32_MAX)
+    quote: Line = Field(min_length=1, max_length=QUOTE_MAX_LENGTH)
+    fields: list[Annotated[str, Field(max_length=60, json_schema_extra=ONE_LINE)]] = Field(
+        default_factory=list, max_length=30
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _each_field_once(cls, fields: list[str]) -> list[str]:
+        return list(dict.fromkeys(fields))
+
+    @property
+    def identity(self) -> tuple[str | None, int, str, frozenset[str]]:
+        """What makes two citations the same: the passage and the fields it supports."""
+        return self.source_id, self.paragraph, self.quote, frozenset(self.fields)
 
 
 class _RecordSeed(_SeedModel):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)
-    citations: list[CitationSeed] = Field(min_length=1)
+    searched_as: ClassVar[SubjectType]
+    """Whose search document (app/search.py) the record's texts make up."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=SLUG_LENGTH)
+    citations: list[CitationSeed] = Field(min_length=1, max_length=50)
+
+    @field_validator("citations")
+    @classmethod
+    def _each_citation_once(cls, citations: list[CitationSeed]) -> list[CitationSeed]:
+        # A citation given twice, or a patch repeating one the record has, is kept once.
+        unique: dict[tuple[str | None, int, str, frozenset[str]], CitationSeed] = {}
+        for citation in citations:
+            unique.setdefault(citation.identity, citation)
+        return list(unique.values())
+
+    @model_validator(mode="after")
+    def _fits_its_search_text(self) -> Self:
+        # A record is found by its texts and quotes, case-folded (which can lengthen them: "ß"
+        # folds to "ss") and kept in a column of bounded length.
+        values = dict(self)
+        names = [column.key for column in documents()[self.searched_as].columns]
+        quotes = [citation.quote for citation in self.citations]
+        texts = [*(values.get(name) or "" for name in names), values.get("name") or "", *quotes]
+        # Case folding makes at most three characters of one: most records need no folding.
+        if 3 * sum(map(len, texts)) + len(texts) <= SEARCH_TEXT_LENGTH:
+            return self
+        if values.get("name") and values.get("name_zh_hant") is None:
+            values["name_zh_hant"] = to_traditional(values["name"])
+        length = len(search_text(*(values.get(name) for name in names), *quotes))
+        if length <= SEARCH_TEXT_LENGTH:
+            return self
+        longest = max(
+            (name for name in names if values.get(name)),
+            key=lambda name: len(fold(values[name])),
+            default="citations",
+        )
+        problem = PydanticCustomError(
+            "search_text_too_long",
+            "the record's texts and quotes, folded for search, come to {length} characters; "
+            "at most {limit} fit",
+            {"length": length, "limit": SEARCH_TEXT_LENGTH},
+        )
+        raise ValidationError.from_exception_data(
+            type(self).__name__,
+            [InitErrorDetails(type=problem, loc=(longest,), input=values.get(longest))],
+        )
 
 
 class _NamedSeed(_RecordSeed):
-    name: str = Field(min_length=1)
-    name_zh_hant: str | None = None
-    name_en: str | None = None
+    name: Name = Field(min_length=1)
+    name_zh_hant: Name | None = None
+    name_en: Name | None = None
 
 
 class SourceSeed(_RecordSeed):
-    title: str
-    title_en: str | None = None
-    publisher: str | None = None
-    author: str | None = None
-    url: str | None = None
+    searched_as = SubjectType.source
+
+    title: Line = Field(min_length=1, max_length=300)
+    title_en: Line | None = Field(None, max_length=300)
+    publisher: Line | None = Field(None, max_length=200)
+    author: Line | None = Field(None, max_length=200)
+    url: Line | None = Field(None, max_length=1000)
     date: dt.date | None = None
-    language: str
-    paragraph_count: int = Field(ge=1)
-    description: str | None = None
+    language: Line = Field(max_length=20)
+    paragraph_count: int = Field(ge=1, le=INT32_MAX)
+    description: Lines | None = None
 
 
 class DistrictSeed(_NamedSeed):
+    searched_as = SubjectType.district
+
     kind: DistrictKind | None = None
-    parent_id: str | None = None
+    parent_id: Reference | None = None
 
 
 class OrganizationSeed(_NamedSeed):
+    searched_as = SubjectType.organization
+
     kind: OrganizationKind | None = None
-    parent_id: str | None = None
-    district_id: str | None = None
-    park_id: str | None = None
+    parent_id: Reference | None = None
+    district_id: Reference | None = None
+    park_id: Reference | None = None
     settled_year: Int32 | None = None
 
 
 class ProjectSeed(_NamedSeed):
-    organization_ids: list[str] = Field(default_factory=list)
-    sector: str | None = None
-    district_id: str | None = None
+    searched_as = SubjectType.project
+
+    organization_ids: list[Reference] = Field(default_factory=list, max_length=100)
+    sector: Line | None = Field(None, max_length=100)
+    district_id: Reference | None = None
     status: ProjectStatus | None = None
     status_date: dt.date | None = None
     status_year: Int32 | None = None
     investment_cny: Int64 | None = None
     investment_qualifier: Qualifier | None = None
-    description: str | None = None
+    description: Lines | None = None
 
 
 class ParkSeed(_NamedSeed):
+    searched_as = SubjectType.park
+
     kind: ParkKind | None = None
-    district_id: str | None = None
-    parent_id: str | None = None
-    location: str | None = None
+    district_id: Reference | None = None
+    parent_id: Reference | None = None
+    location: Line | None = Field(None, max_length=200)
     pv_installed_capacity_kw: float | None = None
     pv_corridor_length_m: float | None = None
-    description: str | None = None
+    description: Lines | None = None
 
 
 class RenewalCaseSeed(_NamedSeed):
-    park_id: str | None = None
-    district_id: str | None = None
-    former_occupant_id: str | None = None
-    former_site: str | None = None
-    new_use: str | None = None
-    approach: str | None = None
+    searched_as = SubjectType.renewal_case
+
+    park_id: Reference | None = None
+    district_id: Reference | None = None
+    former_occupant_id: Reference | None = None
+    former_site: Line | None = Field(None, max_length=200)
+    new_use: Line | None = Field(None, max_length=200)
+    approach: Line | None = Field(None, max_length=200)
     plot_ratio_before: float | None = None
     plot_ratio_after: float | None = None
     floor_area_m2: float | None = None
     floor_area_qualifier: Qualifier | None = None
-    description: str | None = None
+    description: Lines | None = None
 
 
 class ZeroCarbonFactorySeed(_RecordSeed):
-    organization_id: str
+    searched_as = SubjectType.zero_carbon_factory
+
+    organization_id: Reference
     level: ZeroCarbonLevel
     stage: RecognitionStage | None = None
-    list_name: str | None = None
-    issuer_id: str | None = None
+    list_name: Line | None = Field(None, max_length=200)
+    issuer_id: Reference | None = None
     year: Int32 | None = None
-    district_id: str | None = None
+    district_id: Reference | None = None
 
 
 class SubjectSeed(_SeedModel):
     type: SubjectType = Field(description="Kind of record.", examples=["project"])
-    id: str = Field(description="The record's id.", examples=["catl-ly9"])
+    id: Reference = Field(description="The record's id.", examples=["catl-ly9"])
 
 
 class FigureSeed(_SeedModel):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=SLUG_LENGTH)
     subject: SubjectSeed
-    metric: str = Field(pattern=r"^[a-z0-9_]+$")
-    label: str
+    metric: str = Field(pattern=r"^[a-z0-9_]+$", max_length=60)
+    label: Line = Field(max_length=200)
     value: float
-    value_stated: str
-    unit: str | None
+    value_stated: Line = Field(max_length=40)
+    unit: Line | None = Field(max_length=20)
     unit_normalized: BaseUnit | None = None
     qualifier: Qualifier
     kind: FigureKind
-    period: str | None = None
+    period: Line | None = Field(None, max_length=40)
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     citation: CitationSeed
 
 
 class SeedFile(_SeedModel):
-    default_source_id: str | None = None
+    default_source_id: Reference | None = None
     """The source of every citation that names none."""
     sources: list[SourceSeed] = Field(default_factory=list)
     districts: list[DistrictSeed] = Field(default_factory=list)
@@ -261,10 +365,28 @@ class SeedReport:
         return "seed: " + "; ".join(parts)
 
 
+class YamlAliasError(yaml.MarkedYAMLError):
+    """A YAML document has an anchor or an alias."""
+
+
+class PlainYamlLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases as it meets them: a seed needs neither,
+    and nested aliases expand a few hundred bytes into gigabytes ("billion laughs")."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise YamlAliasError(
+                problem="YAML anchors (&) and aliases (*) are not accepted; write each value out",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
 def read_seed_file(path: Path) -> SeedFile:
     """Parse and validate a seed file, naming every record and field that breaks a rule."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=PlainYamlLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError([f"{path}: cannot read the seed file: {exc}"]) from exc
     return validate_seed(raw)
@@ -528,49 +650,222 @@ def _parents_first(records: list[Any]) -> list[Any]:
     return ordered
 
 
+SEED_BATCH = 500
+"""Seed records planned and written together: read in a few queries, written a few statements
+at a time, their search index and renderings brought up to date together."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record inserted (`before` is None) or updated, as the API reads it."""
+
+    record_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
 class ChangeLog(Protocol):
-    """What an import records of each record it writes (see app/services/importing.py)."""
+    """What an import records of the records it writes (see app/services/importing.py)."""
 
-    def snapshot(self, key: str, record: Any) -> Any:
-        """The record as it reads now, before the change."""
+    def changed(self, key: str, changes: Sequence[Change]) -> None:
+        """These records have been inserted or updated, and their renderings rewritten."""
 
-    def changed(self, key: str, record: Any, before: Any) -> None:
-        """The record has been inserted (`before` is None) or updated and flushed."""
-
-    def advance(self) -> None:
-        """One more seed record is done, changed or not."""
+    def advance(self, records: int) -> None:
+        """This many more seed records are done, changed or not."""
 
 
-def apply_seed(*, session: Session, seed: SeedFile, log: ChangeLog | None = None) -> SeedReport:
-    """Insert or update every seed record by id; records not in the seed are left alone."""
+@dataclass
+class _Planned:
+    """One seed record against what is stored: what writing it would change."""
+
+    record: Any
+    values: dict[str, Any]
+    stored: bool
+    citations: list[tuple[str | None, str, int, str]]
+    differing: dict[str, Any]
+    """The fields whose value differs from the stored one (all, for a new record)."""
+    organizations_differ: bool
+    citations_differ: bool
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.differing) or self.organizations_differ or self.citations_differ
+
+
+def apply_seed(
+    *, session: Session, seed: SeedFile, log: ChangeLog | None = None, dry_run: bool = False
+) -> SeedReport:
+    """Insert or update every seed record by id, a batch at a time; records not in the seed are
+    left alone. A dry run only reads, and counts what would change."""
     report = SeedReport()
+    if session.get_bind().dialect.name == "postgresql":
+        # Each batch's queries are alike but for their ids, so the driver prepares them, and
+        # PostgreSQL would settle on a generic plan costed on the tables as they were before
+        # the import (empty, after a seed): one that filters every row by the whole id list.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     for key, model in COLLECTIONS:
-        for record in _parents_first(getattr(seed, key)):
-            values = record_values(record)
-            existing = session.get(model, record.id)
-            inserted = existing is None
-            before = None if existing is None or log is None else log.snapshot(key, existing)
-            if existing is None:
-                existing = model(**values)
-                session.add(existing)
-                changed = True
-            else:
-                changed = assign(existing, values)
-            if isinstance(record, ProjectSeed):
-                changed |= assign_organizations(session, existing, record.organization_ids)
-            changed |= sync_citations(
-                session, model.citation_subject, record, seed.default_source_id or ""
-            )
-            tally = report.inserted if inserted else report.updated
-            if changed:
-                tally[key] = tally.get(key, 0) + 1
-            session.flush()
+        records = _parents_first(getattr(seed, key))
+        for start in range(0, len(records), SEED_BATCH):
+            planned = _plan(session, model, records[start : start + SEED_BATCH], seed)
+            for item in planned:
+                if item.changes:
+                    tally = report.updated if item.stored else report.inserted
+                    tally[key] = tally.get(key, 0) + 1
+            if not dry_run:
+                _write(session, key, model, [item for item in planned if item.changes], log)
             if log is not None:
-                if changed:
-                    session.expire(existing, ["citations"])
-                    log.changed(key, existing, before)
-                log.advance()
+                log.advance(len(planned))
     return report
+
+
+def _plan(
+    session: Session, model: type[Cited], records: list[Any], seed: SeedFile
+) -> list[_Planned]:
+    """Compare each record with its stored row, citations and links, read in one query each."""
+    ids = [record.id for record in records]
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = [column for column in table.c if column.key not in ("rendered", "search_text")]
+    stored = {
+        row["id"]: row
+        for row in session.execute(select(*columns).where(table.c.id.in_(ids))).mappings()
+    }
+    citations: dict[str, list[tuple[str | None, str, int, str]]] = defaultdict(list)
+    organizations: dict[str, list[str]] = defaultdict(list)
+    if stored:  # a new record has neither
+        for subject_id, *citation in session.execute(
+            select(
+                Citation.subject_id,
+                Citation.fields,
+                Citation.source_id,
+                Citation.paragraph,
+                Citation.quote,
+            )
+            .where(
+                Citation.subject_type == model.citation_subject,
+                Citation.subject_id.in_(list(stored)),
+            )
+            .order_by(Citation.id)
+        ):
+            citations[subject_id].append(tuple(citation))  # type: ignore[arg-type]
+    if stored and model is Project:
+        for project_id, organization_id in session.execute(
+            select(project_organizations).where(
+                project_organizations.c.project_id.in_(list(stored))
+            )
+        ):
+            organizations[project_id].append(organization_id)
+    planned = []
+    for record in records:
+        values = record_values(record)
+        row = stored.get(record.id)
+        wanted = citation_rows(record, seed.default_source_id or "")
+        organization_ids = sorted(getattr(record, "organization_ids", []))
+        planned.append(
+            _Planned(
+                record,
+                values,
+                stored=row is not None,
+                citations=wanted,
+                differing={
+                    name: value
+                    for name, value in values.items()
+                    if row is None or row[name] != value
+                },
+                organizations_differ=sorted(organizations[record.id]) != organization_ids,
+                citations_differ=citations[record.id] != wanted,
+            )
+        )
+    return planned
+
+
+def _write(
+    session: Session, key: str, model: type[Cited], planned: list[_Planned], log: ChangeLog | None
+) -> None:
+    """Insert or update the planned records, their citations and links, many rows a statement;
+    the search index and the renderings follow once for them all."""
+    if not planned:
+        return
+    subject = model.citation_subject
+    updated = [item.record.id for item in planned if item.stored]
+    before = _renderings(session, subject, updated) if log is not None else {}
+    with changes_in_one_go(session) as touched:
+        # New rows first, in one statement (parents before children): an updated record may
+        # now name one as its parent.
+        inserted = [item.values for item in planned if not item.stored]
+        if inserted:
+            session.execute(insert(model), inserted)
+        # Only the fields that differ: each index on a column set is rewritten, same or not.
+        changed = [
+            {"id": item.record.id, **item.differing}
+            for item in planned
+            if item.stored and item.differing
+        ]
+        if changed:
+            session.execute(update(model), changed)
+        # Links and citations are replaced whole; a new record has none to delete.
+        relinked = [item for item in planned if item.organizations_differ]
+        if any(item.stored for item in relinked):
+            session.execute(
+                delete(project_organizations).where(
+                    project_organizations.c.project_id.in_(
+                        [item.record.id for item in relinked if item.stored]
+                    )
+                )
+            )
+        links = [
+            {"project_id": item.record.id, "organization_id": organization_id}
+            for item in relinked
+            for organization_id in item.record.organization_ids
+        ]
+        if links:
+            session.execute(insert(project_organizations), links)
+        recited = [item for item in planned if item.citations_differ]
+        if any(item.stored for item in recited):
+            session.execute(
+                delete(Citation).where(
+                    Citation.subject_type == subject,
+                    Citation.subject_id.in_([item.record.id for item in recited if item.stored]),
+                )
+            )
+        citations = [
+            {
+                "subject_type": subject,
+                "subject_id": item.record.id,
+                "fields": fields,
+                "source_id": source_id,
+                "paragraph": paragraph,
+                "quote": quote,
+            }
+            for item in recited
+            for fields, source_id, paragraph, quote in item.citations
+        ]
+        if citations:
+            session.execute(insert(Citation), citations)
+        touched[subject].update(item.record.id for item in planned)
+    for record_id in updated:
+        # Written without the ORM: what it holds of the record is out of date.
+        held = session.identity_map.get(session.identity_key(model, record_id))
+        if held is not None:
+            session.expire(held)
+    if log is not None:
+        after = _renderings(session, subject, [item.record.id for item in planned])
+        log.changed(
+            key,
+            [
+                Change(item.record.id, before.get(item.record.id), after[item.record.id])
+                for item in planned
+            ],
+        )
+
+
+def _renderings(session: Session, subject: SubjectType, ids: list[str]) -> dict[str, Any]:
+    """These records as the API reads them now, by id."""
+    if not ids:
+        return {}
+    table = read_schemas()[subject][0].__table__  # type: ignore[attr-defined]
+    rows = session.execute(select(table.c.id, table.c.rendered).where(table.c.id.in_(ids))).all()
+    rendered = stored_or_fresh(session.connection(), subject, rows)
+    return {row.id: orjson.loads(json) for row, json in zip(rows, rendered, strict=True)}
 
 
 def assign(target: Any, values: dict[str, Any]) -> bool:

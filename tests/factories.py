@@ -147,12 +147,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`citykb serve` in a process of its own, once it answers `/readyz`."""
+def server(database_url: str, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`citykb serve` in a process of its own, once it answers `/readyz`; `settings` are more
+    environment variables for it."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "true"},
+        env={**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "true", **settings},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -30,8 +30,12 @@ IMPORT_LINES = 400
 
 
 def post(url: str, body: bytes, token: str, outcome: dict[str, Any]) -> None:
+    kind = "application/x-ndjson" if url.endswith("/import") else "application/json"
     request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Authorization": f"Bearer {token}"}
+        url,
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": kind},
     )
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
@@ -117,7 +121,7 @@ def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database:
         _, token = create_key(session=session, name="filler", scope=Scope.curator)
     client = app_on(full)
     before = client.get("/api/v1/projects").json()
-    record = orjson.loads(project_line(1, description="A long description. " * 200))
+    record = orjson.loads(project_line(1, description="A long description. " * 100))
     response = client.post(
         "/api/v1/projects", json=record["record"], headers={"Authorization": f"Bearer {token}"}
     )

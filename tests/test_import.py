@@ -3,6 +3,7 @@ killed part way leaves the database as it was."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,13 +14,16 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
+from app.api.registry import renders
 from app.config import get_settings
 from app.db import make_engine
 from app.migrate import prepare
-from app.models import Citation, Project, RecordHistory, Scope
+from app.models import Citation, District, Project, RecordHistory, Scope
+from app.seeding import SeedError, read_seed_file, seed_database
+from app.services.importing import import_records
 from app.services.keys import create_key
 from tests.factories import assert_problem
 
@@ -202,7 +206,7 @@ def test_an_import_killed_part_way_changes_nothing(
 ) -> None:
     url, engine = prepared
     path = tmp_path / "big.jsonl"
-    path.write_bytes(jsonl(*(project_line(number) for number in range(4000))))
+    path.write_bytes(jsonl(*(project_line(number) for number in range(10_000))))
     before = fingerprint(engine)
     process = citykb_import(url, path)
     assert process.stderr is not None
@@ -222,3 +226,170 @@ def test_an_import_killed_part_way_changes_nothing(
 def test_a_single_json_line_is_json_lines(client: TestClient, admin: dict[str, str]) -> None:
     response = client.post("/api/v1/import", content=jsonl(project_line(7)), headers=admin)
     assert response.json()["inserted"] == {"projects": 1}
+
+
+def billion_laughs(levels: int) -> str:
+    """A few hundred bytes of YAML whose aliases expand to 9**levels strings, in a project
+    record whose every field breaks a rule."""
+    lines = ["projects:", "  - l0: &l0 lol"]
+    for level in range(1, levels + 1):
+        aliases = ",".join([f"*l{level - 1}"] * 9)
+        lines.append(f"    l{level}: &l{level} [{aliases}]")
+    lines.append(f"    id: *l{levels}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_billion_laughs_is_refused_before_it_expands(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """Its first anchor is refused as the document is read: nothing expands, and the answer
+    is small (it once took gigabytes, and quoted the expanded id in a 139 MB answer)."""
+    document = billion_laughs(9)
+    assert len(document) < 512
+    response = client.post(
+        "/api/v1/import", params={"dry_run": True}, content=document.encode(), headers=admin
+    )
+    problem = assert_problem(response, 422)
+    assert len(response.content) < 4096
+    assert problem["errors"] == [
+        {
+            "loc": ["body", "line 2", "(file)"],
+            "msg": "YAML anchors (&) and aliases (*) are not accepted; write each value out",
+        }
+    ]
+
+
+def test_yaml_anchors_and_aliases_are_refused_by_line(
+    client: TestClient, session: Session, admin: dict[str, str], tmp_path: Path
+) -> None:
+    document = (
+        f"default_source_id: {SOURCE}\n"
+        "districts:\n"
+        "  - id: wujin\n"
+        "    name: 武进\n"
+        "    citations: &cited\n"
+        "      - {paragraph: 6, quote: 常州, fields: [name]}\n"
+        "  - id: xinbei\n"
+        "    name: 新北\n"
+        "    citations: *cited\n"
+    )
+    before = counts(session)
+    response = client.post("/api/v1/import", content=document.encode(), headers=admin)
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"] == ["body", "line 5", "(file)"]
+    assert "anchors (&) and aliases (*) are not accepted" in problem["errors"][0]["msg"]
+    assert counts(session) == before
+    written_out = document.replace(" &cited", "").replace(
+        "citations: *cited", "citations:\n      - {paragraph: 6, quote: 常州, fields: [name]}"
+    )
+    response = client.post("/api/v1/import", content=written_out.encode(), headers=admin)
+    assert response.json()["inserted"] == {"districts": 2}
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text(document, encoding="utf-8")
+    with pytest.raises(SeedError, match="anchors"):
+        seed_database(session=session, path=seed_file)
+
+
+def test_problems_quote_little_of_the_input(client: TestClient, admin: dict[str, str]) -> None:
+    named_at_length = orjson.dumps({"collection": "x" * 100_000, "record": {}}).decode()
+    body = jsonl(named_at_length, *(["not json"] * 500))
+    problem = assert_problem(client.post("/api/v1/import", content=body, headers=admin), 422)
+    assert len(problem["errors"]) == 101
+    assert all(len(error["msg"]) <= 300 for error in problem["errors"])
+    assert problem["errors"][0]["msg"].startswith("unknown collection 'xxx")
+    assert problem["errors"][-1] == {
+        "loc": ["body", "(file)"],
+        "msg": "401 more problems not shown",
+    }
+    assert len(problem["detail"]) < 32_000
+
+
+def seed_line(collection: str, record_id: str, **changes: Any) -> str:
+    """A record of the bundled seed as a JSON line, with some fields changed."""
+    seed = read_seed_file(get_settings().seed_path)
+    record = next(record for record in getattr(seed, collection) if record.id == record_id)
+    values = {**record.model_dump(mode="json", exclude_none=True), **changes}
+    return orjson.dumps({"collection": collection, "record": values}).decode()
+
+
+def rendering(session: Session, project_id: str) -> str:
+    stored = session.scalars(select(Project.rendered).where(Project.id == project_id)).one()
+    assert stored is not None
+    return stored
+
+
+WRITES = {"INSERT", "UPDATE", "DELETE", "SAVEPOINT", "RELEASE", "CREATE", "DROP", "ALTER"}
+
+
+def test_a_dry_run_only_reads_and_counts_what_the_import_writes(
+    shared_database: Engine,
+) -> None:
+    """A dry run writes nothing, not even in a savepoint rolled back: on SQLite any write
+    takes the database's one write lock. So it completes while another process holds that
+    lock; and what it counts is what the import then writes, history included."""
+    body = jsonl(
+        orjson.dumps({"default_source_id": SOURCE}).decode(),
+        seed_line("districts", "changzhou-edz"),  # unchanged
+        orjson.dumps(
+            {
+                "collection": "districts",
+                "record": {
+                    "id": "wujin",
+                    "name": "武进",
+                    "parent_id": "changzhou",
+                    "citations": [
+                        {"paragraph": 6, "quote": "常州", "fields": ["name", "parent_id"]}
+                    ],
+                },
+            }
+        ).decode(),
+        seed_line("districts", "liyang", parent_id="wujin"),  # now under a district made here
+        project_line(1),
+        seed_line("projects", "zhongchuang-zhiling-nev-parts-base"),  # unchanged
+        seed_line("projects", "ninebot-smart-mobility", description="Edited by the import."),
+    ).decode()
+    statements: list[str] = []
+
+    def note(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(shared_database, "before_cursor_execute", note)
+    writer = None
+    if shared_database.dialect.name == "sqlite":
+        writer = sqlite3.connect(str(shared_database.url.database), isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+    try:
+        with Session(shared_database) as session:
+            counted = import_records(
+                session=session, text=body, actor="archivist", renders=renders(), dry_run=True
+            )
+    finally:
+        event.remove(shared_database, "before_cursor_execute", note)
+        if writer is not None:
+            writer.rollback()
+            writer.close()
+    assert [s for s in statements if s.split()[0].upper() in WRITES] == []
+    assert counted.inserted == {"districts": 1, "projects": 1}
+    assert counted.updated == {"districts": 1, "projects": 1}
+    with Session(shared_database) as session, session.begin():
+        before = orjson.loads(rendering(session, "ninebot-smart-mobility"))
+        written = import_records(session=session, text=body, actor="archivist", renders=renders())
+    assert (written.inserted, written.updated) == (counted.inserted, counted.updated)
+    with Session(shared_database) as session:
+        liyang = session.get(District, "liyang")
+        assert liyang is not None
+        assert liyang.parent_id == "wujin"
+        after = orjson.loads(rendering(session, "ninebot-smart-mobility"))
+        assert after["description"] == "Edited by the import."
+        history = session.scalars(
+            select(RecordHistory)
+            .where(RecordHistory.actor == "archivist")
+            .order_by(RecordHistory.id)
+        ).all()
+        assert [(change.subject_id, change.action) for change in history] == [
+            ("wujin", "create"),
+            ("liyang", "update"),
+            ("imported-00001", "create"),
+            ("ninebot-smart-mobility", "update"),
+        ]
+        assert (history[-1].before, history[-1].after) == (before, after)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app.auth import require
+from app.auth import CuratorKey, CuratorSession, require
 from app.main import create_app
 from app.models import ApiKey, Scope
 from app.services.keys import create_key, revoke_key
@@ -24,7 +24,7 @@ def guarded(session: Session) -> Iterator[TestClient]:
     application = create_app()
 
     @application.post("/curated")
-    def curated(key: Annotated[ApiKey, Depends(require(Scope.curator))]) -> dict[str, str]:
+    def curated(key: CuratorKey, _session: CuratorSession) -> dict[str, str]:
         return {"by": key.name}
 
     @application.post("/echo")

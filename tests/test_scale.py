@@ -170,7 +170,8 @@ def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> Non
                 seeks = [first.bound(seek) for seek in first.seeks]
                 middle = connection.execute(seeks[0].offset(30).limit(1)).first()
                 assert middle is not None
-                cursor = encode_cursor(parse_sort(sort, COLLECTION.spec), middle)
+                keys = parse_sort(sort, COLLECTION.spec)
+                cursor = encode_cursor(keys, middle, session=connection, spec=COLLECTION.spec)
                 later = list_query_model(COLLECTION).model_validate({**params, "cursor": cursor})
                 page = page_statements(connection, COLLECTION.spec, later)
                 later_seeks = [page.bound(seek) for seek in page.seeks]

@@ -5,6 +5,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -161,6 +162,190 @@ def test_create_validates_strictly(
     assert count(session) == before
 
 
+ALL_FIELDS = ("name", "organization_ids", "status", "status_date")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": "x" * 320_000}, "name"),
+        ({"name_en": "x" * 201}, "name_en"),
+        ({"description": "x" * 2001}, "description"),
+        ({"organization_ids": ["x" * 81]}, "organization_ids"),
+        ({"sector": "新能源\u0007", "citations": [cite(*ALL_FIELDS, "sector")]}, "sector"),
+        ({"name": "常州\x00光伏"}, "name"),
+        ({"name": "常州\u0085光伏"}, "name"),  # C1 controls are control characters too
+        ({"name": "常州\n光伏"}, "name"),  # a name is one line
+        ({"description": "a\tb"}, "description"),
+        ({"citations": [{**cite(*ALL_FIELDS), "quote": "江苏时代\u001b新能源"}]}, "quote"),
+        ({"citations": [{**cite(*ALL_FIELDS), "fields": [*ALL_FIELDS, "x" * 61]}]}, "fields"),
+        ({"citations": [cite(*ALL_FIELDS)] * 101}, "citations"),
+    ],
+)
+def test_every_text_is_bounded_and_free_of_control_characters(
+    client: TestClient,
+    session: Session,
+    curator: dict[str, str],
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    """What no filter could find, or nobody should store, is refused on create and on patch,
+    and nothing is written."""
+    path = "/api/v1/projects/catl-ly9"
+    before, record = count(session), client.get(path)
+    created = client.post("/api/v1/projects", json=new_project(**changes), headers=curator)
+    body = assert_problem(created, 422)
+    assert any(field in error["loc"] for error in body["errors"]), body
+    patched = client.patch(
+        path, json=changes, headers={**curator, "If-Match": record.headers["etag"]}
+    )
+    body = assert_problem(patched, 422)
+    assert any(field in error["loc"] for error in body["errors"]), body
+    assert count(session) == before
+    assert client.get(path).headers["etag"] == record.headers["etag"]
+
+
+def test_free_text_may_run_over_several_lines(client: TestClient, curator: dict[str, str]) -> None:
+    created = client.post(
+        "/api/v1/projects", json=new_project(description="第一行\n第二行"), headers=curator
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["description"] == "第一行\n第二行"
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (
+            '{"name": "常州光伏示范项目", "name": "另一个名字", "organization_ids": '
+            '["jiangsu-catl"], "citations": [%s]}',
+            "name",
+        ),
+        ('{"name": "常州光伏示范项目", "citations": [%s, %s]}', "paragraph"),
+        ('{"figure": 1e400, "name": "常州光伏示范项目", "citations": [%s]}', "(body)"),
+        ('{"name": NaN, "citations": [%s]}', "(body)"),
+    ],
+)
+def test_a_body_must_be_json_without_a_key_given_twice(
+    client: TestClient, session: Session, curator: dict[str, str], body: str, key: str
+) -> None:
+    """A key given twice, at any depth, is refused and named, not silently resolved to one of
+    its values; so are numbers JSON cannot hold and JSON's non-standard words."""
+    citation = orjson.dumps(cite("name", "organization_ids")).decode()
+    twice = citation.replace('"paragraph":7', '"paragraph":7,"paragraph":8')
+    text = body.replace("%s, %s", f"{citation}, {twice}").replace("%s", citation)
+    before = count(session)
+    headers = {**curator, "Content-Type": "application/json"}
+    created = client.post("/api/v1/projects", content=text.encode(), headers=headers)
+    problem = assert_problem(created, 422)
+    assert any(key in error["loc"] for error in problem["errors"]), problem
+    path = "/api/v1/projects/catl-ly9"
+    etag = client.get(path).headers["etag"]
+    patched = client.patch(path, content=text.encode(), headers={**headers, "If-Match": etag})
+    problem = assert_problem(patched, 422)
+    assert any(key in error["loc"] for error in problem["errors"]), problem
+    assert count(session) == before
+    assert client.get(path).headers["etag"] == etag
+
+
+def test_an_import_refuses_a_key_given_twice(client: TestClient, session: Session) -> None:
+    _, token = create_key(session=session, name="archivist", scope=Scope.admin)
+    session.commit()
+    line = orjson.dumps({"collection": "projects", "record": new_project(id="twice")}).decode()
+    twice = line.replace('"name":', '"name":"一","name":', 1)
+    response = client.post(
+        "/api/v1/import",
+        content=f"{line}\n{twice}\n".encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"] == ["body", "line 2", "record.name"]
+    assert client.get("/api/v1/projects/twice").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"),
+    [
+        ("POST", "/api/v1/projects", "text/plain"),
+        ("POST", "/api/v1/projects", "application/x-www-form-urlencoded"),
+        ("POST", "/api/v1/projects", "application/json; charset=latin-1"),
+        ("PATCH", "/api/v1/projects/catl-ly9", "text/plain"),
+        ("PATCH", "/api/v1/projects/catl-ly9", "application/json-patch+json"),
+        ("POST", "/api/v1/import", "text/plain"),
+        ("POST", "/api/v1/import", "multipart/form-data; boundary=x"),
+    ],
+)
+def test_a_content_type_not_declared_is_a_415(
+    client: TestClient, session: Session, method: str, path: str, content_type: str
+) -> None:
+    """Refused before anything else, the key included, and so before any database work."""
+    before = count(session)
+    etag = client.get("/api/v1/projects/catl-ly9").headers["etag"]
+    response = client.request(
+        method,
+        path,
+        content=orjson.dumps(new_project()),
+        headers={"Content-Type": content_type, "If-Match": etag},
+    )
+    problem = assert_problem(response, 415)
+    assert problem["errors"][0]["loc"] == ["header", "Content-Type"]
+    taken = response.headers["accept-patch" if method == "PATCH" else "accept-post"]
+    assert "application/json" in taken
+    assert count(session) == before
+
+
+def test_both_declared_patch_types_are_taken(client: TestClient, curator: dict[str, str]) -> None:
+    path = "/api/v1/projects/catl-ly9"
+    for content_type in ("application/merge-patch+json", "application/json; charset=utf-8"):
+        etag = client.get(path).headers["etag"]
+        response = client.patch(
+            path,
+            content=orjson.dumps({"description": content_type}),
+            headers={**curator, "If-Match": etag, "Content-Type": content_type},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["description"] == content_type
+
+
+def test_a_citation_is_stored_once_however_often_it_is_given(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    reordered = cite("status_date", "status", "organization_ids", "name")
+    body = new_project(citations=[cite(*ALL_FIELDS), cite(*ALL_FIELDS), reordered])
+    created = client.post("/api/v1/projects", json=body, headers=curator)
+    assert created.status_code == 201, created.text
+    assert created.json()["citations"] == [cite(*ALL_FIELDS)]
+    path, etag = created.headers["location"], created.headers["etag"]
+    for _ in range(3):
+        repeated = client.patch(
+            path,
+            json={"status": "signed", "citations": [cite("status"), cite(*ALL_FIELDS)]},
+            headers={**curator, "If-Match": etag},
+        )
+        assert repeated.status_code == 200, repeated.text
+        etag = repeated.headers["etag"]
+    assert repeated.json()["citations"] == [cite(*ALL_FIELDS), cite("status")]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_if_match_star_is_refused(client: TestClient, curator: dict[str, str], method: str) -> None:
+    """`*` matches whatever the record has become: it would skip the check that nobody changed
+    the record since it was read."""
+    path = "/api/v1/projects/catl-ly9"
+    before = client.get(path)
+    for if_match in ("*", '"stale", *'):
+        response = client.request(
+            method,
+            path,
+            json={"description": "overwritten unseen"},
+            headers={**curator, "If-Match": if_match},
+        )
+        problem = assert_problem(response, 412)
+        assert "ETag" in problem["detail"]
+    after = client.get(path)
+    assert (after.status_code, after.headers["etag"]) == (200, before.headers["etag"])
+
+
 def test_a_write_is_visible_at_once_in_every_read(
     client: TestClient, curator: dict[str, str]
 ) -> None:
@@ -240,8 +425,9 @@ def test_delete_leaves_every_read_but_keeps_the_history(
 def test_a_record_others_refer_to_cannot_be_deleted(
     client: TestClient, curator: dict[str, str]
 ) -> None:
+    path = "/api/v1/organizations/jiangsu-catl"
     response = client.delete(
-        "/api/v1/organizations/jiangsu-catl", headers={**curator, "If-Match": "*"}
+        path, headers={**curator, "If-Match": client.get(path).headers["etag"]}
     )
     body = assert_problem(response, 409)
     assert "project_organizations.organization_id" in body["detail"]
@@ -328,15 +514,18 @@ def test_figures_are_written_in_the_seed_format(
 
 
 def test_writes_are_rate_limited_per_key(
-    client: TestClient, curator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, session: Session, curator: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    limiter = RateLimiter(per_minute=2)
+    """A write that fails spends its token as one that succeeds does; nothing else of it stays."""
+    limiter = RateLimiter(per_minute=3)
     monkeypatch.setattr("app.auth.write_limiter", lambda: limiter)
+    before = count(session)
     statuses = [
-        client.post("/api/v1/projects", json=new_project(), headers=curator).status_code
-        for _ in range(3)
+        client.post("/api/v1/projects", json=body, headers=curator).status_code
+        for body in (new_project(), new_project(sector="光伏"), new_project(), new_project())
     ]
-    assert statuses == [201, 201, 429]
+    assert statuses == [201, 422, 201, 429]
+    assert count(session) == before + 2
     limited = client.post("/api/v1/projects", json=new_project(), headers=curator)
     assert_problem(limited, 429)
     assert int(limited.headers["retry-after"]) >= 1

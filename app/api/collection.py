@@ -6,22 +6,24 @@ curators write, `POST`, `PATCH`, `DELETE` and `GET .../{id}/history`."""
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, create_model, field_validator
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.responses import Response, StreamingResponse
 
 from app.api.common import CitationOut, not_found, render_record
-from app.api.params import documented, query_of
-from app.auth import require
-from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep, WriteSessionDep
-from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, AppError, Problem
+from app.api.params import documented, query_of, refuse_repeated
+from app.auth import CuratorKey, CuratorSession
+from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, AppError, Problem, ProblemError
 from app.http import (
     check_if_match,
     csv_response,
@@ -46,9 +48,9 @@ from app.listing import (
     render_page,
     select_fields,
     stream,
-    stream_statement,
+    stream_plan,
 )
-from app.models import Action, ApiKey, Scope
+from app.models import Action
 from app.rendered import stored_rendering
 from app.services import writes
 from app.services.revision import current_revision
@@ -175,12 +177,11 @@ def collection_router(collection: Collection) -> APIRouter:
         sessions: SessionsDep,
         query: Annotated[list_query, query_of(list_query)],  # type: ignore[valid-type]
     ) -> Response:
+        # A page's count can read a long index range, whatever its filters: in a worker thread,
+        # so that no list holds up the event loop and every other request on it.
         if wants_csv(request, query.format):  # type: ignore[attr-defined]
             return await run_in_threadpool(list_csv, request, sessions, query)
-        if query.q is not None:  # type: ignore[attr-defined]
-            # Text search can take a while: off the event loop.
-            return await run_in_threadpool(list_json, request, sessions.pooled, query)
-        return list_json(request, sessions.loop, query)
+        return await run_in_threadpool(list_json, request, sessions.pooled, query)
 
     def list_json(request: Request, open_session: OpenReader, query: Any) -> Response:
         fields = None if query.fields is None else select_fields(query.fields, record_keys)
@@ -194,17 +195,20 @@ def collection_router(collection: Collection) -> APIRouter:
         scope = ExitStack()
         try:
             session = scope.enter_context(sessions.pooled())
+            bind = session.get_bind()
+            if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+                # Every batch, and the revision behind the ETag, from one snapshot. (A session
+                # joined to a transaction already begun keeps that transaction's isolation.)
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             revision = current_revision(session=session)
-            statement = stream_statement(session=session, spec=spec, query=query)
+            plan = stream_plan(session=session, spec=spec, query=query)
         except BaseException:
             scope.close()
             raise
 
         def body() -> Iterator[str]:
             with scope:
-                yield from render_csv(
-                    stream(session=session, spec=spec, statement=statement), fields
-                )
+                yield from render_csv(stream(session=session, plan=plan), fields)
 
         response = csv_response(request, revision=revision, filename=csv_name, body=body)
         if not isinstance(response, StreamingResponse):  # 304: there is no body to stream
@@ -223,6 +227,7 @@ def collection_router(collection: Collection) -> APIRouter:
             ),
         ] = None,
     ) -> Response:
+        refuse_repeated(request, "as_of")
         if as_of is not None and collection.write is not None:
             return await run_in_threadpool(record_as_of, request, sessions.pooled, record_id, as_of)
         with sessions.loop() as reader:
@@ -266,10 +271,7 @@ def collection_router(collection: Collection) -> APIRouter:
                 result = aggregate(session=session, spec=spec, query=query, group_by=group_by)
             return json_response(request, result)
 
-        if query.model_dump(exclude_defaults=True, exclude={"group_by"}):  # type: ignore[attr-defined]
-            # A filtered aggregate reads an index range: on the loop. A whole collection's
-            # reads whole indexes: in a worker thread.
-            return stats(sessions.loop)
+        # An aggregate reads every matching record: in a worker thread, off the event loop.
         return await run_in_threadpool(stats, sessions.pooled)
 
     def get_facets(
@@ -375,17 +377,68 @@ def record_id_path(collection: Collection) -> Any:
     )
 
 
-async def raw_body(request: Request) -> bytes:
-    """The request body as sent, for strict validation of JSON."""
-    return await request.body()
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def _utf8(parameters: str) -> bool:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower() in ("utf-8", "utf8")
+    return True
+
+
+@cache
+def body_of_type(*media_types: str) -> Callable[[Request], Awaitable[bytes]]:
+    """A dependency: the request body as sent, if its Content-Type is one of `media_types`
+    (in UTF-8); a 415 otherwise, before any other check. A body that declares no type is
+    examined as one of them (RFC 9110, 8.3), and refused if it is not."""
+
+    async def body(request: Request) -> bytes:
+        declared = request.headers.get("content-type")
+        if declared is not None:
+            media_type, _, parameters = declared.partition(";")
+            if media_type.strip().lower() not in media_types or not _utf8(parameters):
+                takes = ", ".join(media_types)
+                message = f"{declared!r} is not a content type this operation takes ({takes})"
+                accept = "Accept-Patch" if request.method == "PATCH" else "Accept-Post"
+                raise AppError(
+                    415,
+                    f"The body's Content-Type {message}.",
+                    errors=[ProblemError(loc=["header", "Content-Type"], msg=message)],
+                    headers={accept: takes},
+                )
+        return await request.body()
+
+    return body
+
+
+def an_etag_in_if_match(request: Request) -> None:
+    """Refuse, before the write turn, a change without `If-Match` (428) or with `If-Match: *`
+    (412): `*` matches whatever the record has become, so it would overwrite an edit unseen."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise AppError(428, "This write needs If-Match with the record's ETag (from a GET).")
+    if "*" in {tag.strip() for tag in header.split(",")}:
+        raise AppError(
+            412,
+            "If-Match: * is not taken: it matches whatever the record has become, so it would "
+            "overwrite a colleague's edit unseen. Send the record's ETag, from a GET.",
+        )
 
 
 def add_write_routes(router: APIRouter, collection: Collection) -> None:
-    """POST, PATCH (JSON merge patch) and DELETE for curators, and the public history."""
+    """POST, PATCH (JSON merge patch) and DELETE for curators, and the public history.
+
+    Each write is refused, where it can be, before it queues for the write turn: a content
+    type it does not take (415), then no valid key (401, 403), an empty rate bucket (429), and
+    If-Match missing (428) or `*` (412). FastAPI resolves a route's dependencies in the order
+    of its parameters, which is that order; the rest is checked in the write's transaction."""
     assert collection.write is not None
     spec, schema = collection.write, collection.schema
-    curator = Depends(require(Scope.curator))
-    body_bytes = Depends(raw_body)
+    json_body = Depends(body_of_type("application/json"))
+    patch_body = Depends(body_of_type(MERGE_PATCH, "application/json"))
+    with_an_etag = Depends(an_etag_in_if_match)
 
     def render(record: Any) -> dict[str, Any]:
         return render_record(record, schema)
@@ -398,9 +451,9 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
 
     def create(
         request: Request,
-        session: WriteSessionDep,
-        key: Annotated[ApiKey, curator],
-        body: Annotated[bytes, body_bytes],
+        body: Annotated[bytes, json_body],
+        key: CuratorKey,
+        session: CuratorSession,
     ) -> Response:
         payload = writes.parse_create(spec, body)
         record = writes.create_record(
@@ -411,10 +464,11 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
 
     def update(
         request: Request,
-        session: WriteSessionDep,
-        key: Annotated[ApiKey, curator],
+        body: Annotated[bytes, patch_body],
+        key: CuratorKey,
+        _etag: Annotated[None, with_an_etag],
+        session: CuratorSession,
         record_id: Annotated[str, record_id_path(collection)],
-        body: Annotated[bytes, body_bytes],
     ) -> Response:
         record = existing(session, record_id)
         check_if_match(request, etag_of(render(record)))
@@ -425,8 +479,9 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
 
     def remove(
         request: Request,
-        session: WriteSessionDep,
-        key: Annotated[ApiKey, curator],
+        key: CuratorKey,
+        _etag: Annotated[None, with_an_etag],
+        session: CuratorSession,
         record_id: Annotated[str, record_id_path(collection)],
     ) -> Response:
         record = existing(session, record_id)
@@ -455,7 +510,9 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
         "in": "header",
         "required": True,
         "schema": {"type": "string"},
-        "description": "The record's ETag, from a GET or the last write (a 428 without it).",
+        "description": (
+            "The record's ETag, from a GET or the last write (a 428 without it; `*` is not taken)."
+        ),
     }
     router.add_api_route(
         collection.path,
@@ -520,7 +577,7 @@ def add_write_routes(router: APIRouter, collection: Collection) -> None:
             "The record leaves every read; its history stays. Needs a curator key and "
             "`If-Match` with the record's ETag; a 409 while other records refer to it."
         ),
-        responses=problems,
+        responses={status: doc for status, doc in problems.items() if status != 415},
         openapi_extra={"parameters": [if_match]},
     )
     router.add_api_route(
@@ -625,8 +682,9 @@ WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
         (401, "No valid API key."),
         (403, "The key lacks the scope this needs."),
         (409, "The id is taken, or other records still refer to this one."),
-        (412, "`If-Match` names an ETag the record no longer has."),
+        (412, "`If-Match` names an ETag the record no longer has, or is `*`."),
         (413, "The body is over 1 MiB."),
+        (415, "The body's Content-Type is not one the operation takes."),
         (428, "`If-Match` is missing."),
         (429, "Too many writes with this key; retry after `Retry-After`."),
         (507, "The database has no room left for the write; nothing was written."),

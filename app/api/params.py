@@ -12,6 +12,9 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from app.errors import bad_parameter
+from app.listing import MAX_REPEATED
+
 Model = TypeVar("Model", bound=BaseModel)
 
 QUERY_SCHEMAS: dict[str, Any] = {}
@@ -30,7 +33,20 @@ def query_of(model: type[Model]) -> Any:
 
     async def parse(request: Request) -> Model:
         params = request.query_params
-        data = {key: params.getlist(key) if key in lists else params[key] for key in params}
+        data: dict[str, Any] = {}
+        for key in params:
+            values = params.getlist(key)
+            if key in lists:
+                if len(values) > MAX_REPEATED:
+                    raise bad_parameter(
+                        key, f"at most {MAX_REPEATED} values may be given", status=422
+                    )
+                data[key] = values
+            else:
+                # Which of several values counts would be a guess: a cache or an ETag keyed on
+                # the query would then name two answers.
+                refuse_repeated(request, key)
+                data[key] = values[0]
         try:
             return model.model_validate(data)
         except ValidationError as error:
@@ -42,6 +58,13 @@ def query_of(model: type[Model]) -> Any:
             ) from None
 
     return Depends(parse)
+
+
+def refuse_repeated(request: Request, *names: str) -> None:
+    """A 422 naming the first of these scalar parameters that the query string repeats."""
+    for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise bad_parameter(name, "give this parameter once", status=422)
 
 
 def documented(model: type[BaseModel]) -> dict[str, Any]:

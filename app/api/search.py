@@ -17,9 +17,11 @@ from app.listing import (
     unseal,
 )
 from app.models.enums import SubjectType
+from app.services.installation import cursor_key
 from app.services.search import CANDIDATES_PER_KIND, search_all
 
 router = APIRouter(tags=["search"])
+CURSOR_SCOPE = "search"
 
 COLLECTION_PATHS = {
     SubjectType.project: "projects",
@@ -112,12 +114,14 @@ def search(
     with `q`, then one that contains it, then any other text that does."""
     if not query.q.strip():
         raise bad_parameter("q", "give some text to search for")
+    subjects = query.type or list(COLLECTION_PATHS)
+    key = cursor_key(session=session)
     offset = 0
     if query.cursor is not None:
-        offset = unseal(query.cursor, "cursor").get("o", -1)
-        if not isinstance(offset, int) or offset < 0:
+        offset = unseal(query.cursor, "cursor", key=key, scope=CURSOR_SCOPE).get("o", -1)
+        valid = isinstance(offset, int) and not isinstance(offset, bool)
+        if not valid or not 0 <= offset < _ranked_cap(subjects):
             raise bad_parameter("cursor", "not a cursor this server issued")
-    subjects = query.type or list(COLLECTION_PATHS)
     hits, total = search_all(
         session=session, q=query.q, subjects=subjects, limit=query.limit, offset=offset
     )
@@ -133,7 +137,11 @@ def search(
         }
         for hit in hits
     ]
-    next_cursor = seal({"o": following}) if following < min(total, _ranked_cap(subjects)) else None
+    next_cursor = (
+        seal({"o": following}, key=key, scope=CURSOR_SCOPE)
+        if following < min(total, _ranked_cap(subjects))
+        else None
+    )
     return json_response(
         request, {"items": items, "total": total, "limit": query.limit, "next_cursor": next_cursor}
     )

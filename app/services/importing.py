@@ -1,24 +1,67 @@
 """Bulk import: a seed file (YAML or JSON) or JSON Lines, all or nothing in one transaction,
 each changed record kept in the history."""
 
+import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 import yaml
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.models import Action
-from app.seeding import SEED_MODELS, SeedError, SeedReport, apply_seed, validate_seed
-from app.services.writes import MODELS, WriteSpec, record_change, source_paragraphs
+from app.models import Action, RecordHistory, Source
+from app.models.base import SLUG_LENGTH
+from app.seeding import (
+    COLLECTION_OF_SUBJECT,
+    COLLECTION_OF_TABLE,
+    COLLECTIONS,
+    SEED_MODELS,
+    Change,
+    PlainYamlLoader,
+    SeedError,
+    SeedReport,
+    YamlAliasError,
+    apply_seed,
+    validate_seed,
+)
+from app.services.writes import MODELS, WriteSpec
 
 Render = Callable[[Any], dict[str, Any]]
 RECORD = re.compile(r"^([a-z_]+\[[^\]]+\])")
+PROBLEM_LENGTH = 300
+"""A problem may quote the input (an id, a collection's name, a YAML line): no more than this."""
+PROBLEMS_SHOWN = 100
+LOOKUP_BATCH = 500
+REFERENCES: dict[str, list[tuple[str, str]]] = {
+    key: [
+        (column.key, COLLECTION_OF_TABLE[foreign_key.column.table.name])
+        for column in model.__table__.columns  # type: ignore[attr-defined]
+        for foreign_key in column.foreign_keys
+    ]
+    + ([("organization_ids", "organizations")] if key == "projects" else [])
+    for key, model in COLLECTIONS
+}
+"""Each collection's fields that name another record: (field, the collection it is in)."""
+
+
+def bounded(problems: Sequence[str]) -> list[str]:
+    """The first problems, each cut to a few hundred characters, and how many more there are."""
+    shown = [
+        problem if len(problem) <= PROBLEM_LENGTH else problem[: PROBLEM_LENGTH - 1] + "…"
+        for problem in problems[:PROBLEMS_SHOWN]
+    ]
+    if len(problems) > PROBLEMS_SHOWN:
+        shown.append(f"(file): {len(problems) - PROBLEMS_SHOWN} more problems not shown")
+    return shown
 
 
 class ImportProblemError(SeedError):
-    """The import breaks a rule; each problem names its line and field."""
+    """The import breaks a rule; each problem names its line and field, in few words."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(bounded(problems))
 
 
 def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
@@ -47,7 +90,7 @@ def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
         record = entry["record"]
         record_id = record.get("id") if isinstance(record, dict) else None
         lines[f"{key}[#{len(records)}]"] = number
-        if record_id is not None:
+        if isinstance(record_id, str):
             lines[f"{key}[{record_id}]"] = number
         records.append(record)
     return raw, lines, problems
@@ -55,7 +98,7 @@ def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
 
 def _document(text: str) -> tuple[Any, dict[str, int]]:
     # Parse once: the node tree gives each record's line, and the same tree its values.
-    loader = yaml.SafeLoader(text)
+    loader = PlainYamlLoader(text)
     try:
         root = loader.get_single_node()
         raw = loader.construct_document(root) if root is not None else None
@@ -69,7 +112,10 @@ def _document(text: str) -> tuple[Any, dict[str, int]]:
                     lines[f"{key_node.value}[#{index}]"] = item.start_mark.line + 1
                     if isinstance(item, yaml.MappingNode):
                         for field_node, field_value in item.value:
-                            if field_node.value == "id":
+                            # An id that is no scalar is refused anyway; its node is not text.
+                            if field_node.value == "id" and isinstance(
+                                field_value, yaml.ScalarNode
+                            ):
                                 lines[f"{key_node.value}[{field_value.value}]"] = (
                                     item.start_mark.line + 1
                                 )
@@ -95,6 +141,11 @@ def parse(text: str) -> tuple[Any, dict[str, int]]:
         return raw, lines
     try:
         return _document(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}: (file)" if mark is not None else "(file)"
+        what = "" if isinstance(error, YamlAliasError) else "not YAML or JSON: "
+        raise ImportProblemError([f"{where}: {what}{error.problem}"]) from None
     except yaml.YAMLError as error:
         raise ImportProblemError([f"(file): not YAML or JSON: {error}"]) from None
 
@@ -111,25 +162,105 @@ def _with_lines(problems: list[str], lines: Mapping[str, int]) -> list[str]:
 class _History:
     """Keeps each changed record in the history, attributed to the importer."""
 
-    def __init__(
-        self,
-        session: Session,
-        actor: str,
-        renders: Mapping[str, Render],
-        progress: Callable[[], None],
-    ) -> None:
-        self.session, self.actor, self.renders, self.progress = session, actor, renders, progress
+    def __init__(self, session: Session, actor: str, progress: Callable[[], None]) -> None:
+        self.session, self.actor, self.progress = session, actor, progress
 
-    def snapshot(self, key: str, record: Any) -> Any:
-        return self.renders[key](record)
+    def changed(self, key: str, changes: Sequence[Change]) -> None:
+        at = dt.datetime.now(dt.UTC)
+        subject = WriteSpec(key).subject
+        self.session.execute(
+            insert(RecordHistory),
+            [
+                {
+                    "subject_type": subject,
+                    "subject_id": change.record_id,
+                    "action": Action.create if change.before is None else Action.update,
+                    "actor": self.actor,
+                    "at": at,
+                    "before": change.before,
+                    "after": change.after,
+                }
+                for change in changes
+            ],
+        )
 
-    def changed(self, key: str, record: Any, before: Any) -> None:
-        action = Action.create if before is None else Action.update
-        after = self.renders[key](record)
-        record_change(self.session, WriteSpec(key), record.id, action, self.actor, before, after)
+    def advance(self, records: int) -> None:
+        for _ in range(records):
+            self.progress()
 
-    def advance(self) -> None:
-        self.progress()
+
+def _references(raw: Any) -> dict[str, set[str]]:
+    """The ids a file's records may refer to, by collection, read from the records as given
+    (validation comes later: anything odd is skipped here, and refused there)."""
+    found: dict[str, set[str]] = {collection: set() for collection in MODELS}
+
+    def note(collection: str | None, value: Any) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            # A longer id, or one with a NUL (which PostgreSQL cannot even compare), is refused
+            # by validation; it is looked up by itself if validation ever asks.
+            if (
+                collection
+                and isinstance(item, str)
+                and len(item) <= SLUG_LENGTH
+                and "\x00" not in item
+            ):
+                found[collection].add(item)
+
+    if not isinstance(raw, dict):
+        return found
+    note("sources", raw.get("default_source_id"))
+    for key, records in raw.items():
+        if key not in REFERENCES or not isinstance(records, list):
+            continue
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            for name, collection in REFERENCES[key]:
+                note(collection, record.get(name))
+            subject = record.get("subject")
+            if isinstance(subject, dict) and isinstance(subject.get("type"), str):
+                note(COLLECTION_OF_SUBJECT.get(subject["type"]), subject.get("id"))
+            citations = record.get("citations", [record.get("citation")])
+            for citation in citations if isinstance(citations, list) else []:
+                if isinstance(citation, dict):
+                    note("sources", citation.get("source_id"))
+    return found
+
+
+class _Stored:
+    """Which of the records a file refers to the database holds, and the length of each
+    source: read up front, a few queries for the whole file, not one per reference."""
+
+    def __init__(self, session: Session, raw: Any) -> None:
+        self.session = session
+        self.known: dict[str, dict[str, bool]] = {collection: {} for collection in MODELS}
+        self.lengths: dict[str, int] = {}
+        for collection, ids in _references(raw).items():
+            model, wanted = MODELS[collection], sorted(ids)
+            for start in range(0, len(wanted), LOOKUP_BATCH):
+                chunk = wanted[start : start + LOOKUP_BATCH]
+                held = set(session.scalars(select(model.id).where(model.id.in_(chunk))))
+                self.known[collection].update((record_id, record_id in held) for record_id in chunk)
+                if model is Source:
+                    lengths = select(Source.id, Source.paragraph_count).where(Source.id.in_(held))
+                    self.lengths.update(
+                        (row.id, row.paragraph_count) for row in session.execute(lengths)
+                    )
+
+    def exists(self, collection: str, record_id: str) -> bool:
+        known = self.known[collection]
+        if record_id not in known:
+            model = MODELS[collection]
+            held = self.session.scalar(select(model.id).where(model.id == record_id))
+            known[record_id] = held is not None
+        return known[record_id]
+
+    def paragraphs(self, source_id: str) -> int | None:
+        if source_id not in self.lengths and self.exists("sources", source_id):
+            self.lengths[source_id] = self.session.scalars(
+                select(Source.paragraph_count).where(Source.id == source_id)
+            ).one()
+        return self.lengths.get(source_id)
 
 
 def import_records(
@@ -143,19 +274,19 @@ def import_records(
     progress: Callable[[], None] = lambda: None,
 ) -> SeedReport:
     """Validate every record (against the file and the database), then write them all in the
-    session's transaction; a dry run writes nothing and reports what would change."""
+    session's transaction; a dry run only reads, and reports what would change."""
+    # `renders` is not needed: the history takes each record as the API reads it, stored.
+    del renders
     raw, lines = parse(text)
-
-    def outside(collection: str, record_id: str) -> bool:
-        return session.get(MODELS[collection], record_id) is not None
-
+    stored = _Stored(session, raw)
     try:
-        seed = validate_seed(raw, outside, source_paragraphs(session))
+        seed = validate_seed(raw, stored.exists, stored.paragraphs)
     except SeedError as error:
         raise ImportProblemError(_with_lines(error.problems, lines)) from None
     on_validated(sum(len(getattr(seed, key)) for key in SEED_MODELS))
-    savepoint = session.begin_nested() if dry_run else None
-    report = apply_seed(session=session, seed=seed, log=_History(session, actor, renders, progress))
-    if savepoint is not None:
-        savepoint.rollback()
-    return report
+    try:
+        return apply_seed(
+            session=session, seed=seed, log=_History(session, actor, progress), dry_run=dry_run
+        )
+    except SeedError as error:  # a parent cycle
+        raise ImportProblemError(error.problems) from None

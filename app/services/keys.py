@@ -2,7 +2,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, Scope
@@ -45,9 +45,13 @@ def revoke_key(*, session: Session, key: ApiKey) -> None:
 
 
 def authenticate(*, session: Session, token: str) -> ApiKey | None:
-    """The live key this token belongs to, its use recorded; None for any other token."""
+    """The live key this token belongs to (a read only); None for any other token."""
     key = session.scalar(select(ApiKey).where(ApiKey.token_hash == _hash(token)))
     if key is None or key.revoked_at is not None:
         return None
-    key.last_used_at = _now()
     return key
+
+
+def record_use(*, session: Session, key_id: int) -> None:
+    """Record that the key is used now, in the session's (write) transaction."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=_now()))

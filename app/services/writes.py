@@ -5,6 +5,7 @@ for every stated field, references that exist, units the normalizer knows), chec
 database. Services never commit: the request's session does."""
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -101,8 +102,77 @@ def _validation_problems(error: ValidationError) -> list[tuple[str, str]]:
     ]
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object gives a key twice; `path` names it, dotted from the document's root."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path}: a key given twice in one object")
+        self.path = path
+
+
+class _Object(dict[str, Any]):
+    duplicate: str | None = None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                found.duplicate = key
+                break
+            seen.add(key)
+    return found
+
+
+def _duplicate_path(document: Any) -> str | None:
+    pending: list[tuple[Any, str]] = [(document, "")]
+    while pending:
+        node, path = pending.pop()
+        children: Any = ()
+        if isinstance(node, _Object):
+            if node.duplicate is not None:
+                return f"{path}.{node.duplicate}" if path else node.duplicate
+            children = node.items()
+        elif isinstance(node, list):
+            children = enumerate(node)
+        pending.extend((child, f"{path}.{name}" if path else str(name)) for name, child in children)
+    return None
+
+
+def loads_strictly(document: bytes | str) -> Any:
+    """Parse JSON as orjson does (no NaN, no lone surrogate, at most 1024 levels deep): a
+    ValueError for anything else, a DuplicateKeyError for an object giving a key twice at any
+    depth, which orjson would silently resolve to the last."""
+    parsed = orjson.loads(document)
+    try:
+        # Read again to see every key: orjson cannot tell, and the standard library can.
+        again = json.loads(document, object_pairs_hook=_object)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    path = _duplicate_path(again)
+    if path is not None:
+        raise DuplicateKeyError(path)
+    return parsed
+
+
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """The body as a JSON object: a 422 naming the problem for anything else."""
+    try:
+        document = loads_strictly(body)
+    except DuplicateKeyError as error:
+        raise invalid([(error.path, "this key is given twice in one object")]) from None
+    except ValueError as error:
+        raise invalid([("(body)", f"not valid JSON: {error}")]) from None
+    if not isinstance(document, dict):
+        raise invalid([("(body)", f"{what} is a JSON object")])
+    return document
+
+
 def parse_create(spec: WriteSpec, body: bytes) -> BaseModel:
-    """Validate a create body strictly: no unknown fields, no coerced types."""
+    """Validate a create body strictly: no unknown fields, no coerced types, no key twice."""
+    json_object(body, "a record")
     try:
         return create_model_for(spec).model_validate_json(body, strict=True)
     except ValidationError as error:
@@ -240,12 +310,7 @@ def _as_seed_values(spec: WriteSpec, record: Any) -> dict[str, Any]:
 
 def _parse_patch(spec: WriteSpec, record: Any, body: bytes) -> dict[str, Any]:
     """The patch's fields, each validated strictly on its own."""
-    try:
-        patch = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise invalid([("(body)", "not valid JSON")]) from None
-    if not isinstance(patch, dict):
-        raise invalid([("(body)", "a merge patch is a JSON object")])
+    patch = json_object(body, "a merge patch")
     fields = spec.seed.model_fields
     problems = [(name, "unknown field") for name in patch if name not in fields]
     if "id" in patch and patch["id"] != record.id:

@@ -5,6 +5,7 @@ Revises: 0005
 Create Date: 2026-11-29 16:30:00.000000
 """
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -23,6 +24,9 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_installation_settings")),
     )
+    # Cursors of this installation are signed with a key of its own, unknown outside it.
+    settings = sa.table("installation_settings", sa.column("name"), sa.column("value"))
+    op.bulk_insert(settings, [{"name": "cursor_key", "value": secrets.token_urlsafe(32)}])
     op.create_table(
         "rate_buckets",
         sa.Column("key_name", sa.String(length=100), nullable=False),
