@@ -24,6 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from app.models import Scope
+from app.services.keys import create_key
 from tests.factories import app_on, assert_problem, make_project, server, walk
 from tests.test_query_surface import add_projects
 
@@ -308,7 +310,7 @@ def test_each_installation_signs_with_a_key_of_its_own(
 # 7. A scalar parameter is given once -----------------------------------------------------
 
 
-def test_a_scalar_parameter_given_twice_is_refused(client: TestClient) -> None:
+def test_a_scalar_parameter_given_twice_is_refused(client: TestClient, session: Session) -> None:
     twice: Params = [
         ("format", "csv"),
         ("fields", "id"),
@@ -322,6 +324,14 @@ def test_a_scalar_parameter_given_twice_is_refused(client: TestClient) -> None:
         ("as_of", "2026-01-01"),
     ]
     assert_problem(client.get(LIST + "/catl-ly9", params=as_of), 422, "as_of")
+    _, token = create_key(session=session, name="importer", scope=Scope.admin)
+    session.commit()
+    imported = client.post(
+        "/api/v1/import?dry_run=true&dry_run=false",
+        content=b'{"default_source_id": "changzhou-city-work-conference-2025"}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert_problem(imported, 422, "dry_run")
 
 
 # 11. CSV cells are never formulas; headers come in time; oversized requests are answered -

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.api.collection import WRITE_PROBLEMS, body_of_type
+from app.api.params import refuse_repeated
 from app.api.registry import renders
 from app.auth import AdminKey, spending_a_token
 from app.db import SessionsDep, begin_write, taking_write_turn
@@ -124,6 +125,7 @@ def import_route(
     dry_run: DryRun = False,
 ) -> Response:
     """Import a file of records as an administrator."""
+    refuse_repeated(request, "dry_run")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
