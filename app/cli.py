@@ -9,7 +9,6 @@ import typer
 import uvicorn
 from sqlalchemy.orm import Session
 
-from app.api.registry import renders
 from app.config import get_settings
 from app.db import WRITE_OPTION, get_engine, make_engine
 from app.migrate import downgrade, upgrade
@@ -160,7 +159,6 @@ def import_file(
                 session=session,
                 text=text,
                 actor="citykb import",
-                renders=renders(),
                 dry_run=dry_run,
                 on_validated=validated,
                 progress=lambda: bar.update(1),

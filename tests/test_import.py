@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
-from app.api.registry import renders
 from app.config import get_settings
 from app.db import make_engine
 from app.migrate import prepare
@@ -360,9 +359,7 @@ def test_a_dry_run_only_reads_and_counts_what_the_import_writes(
         writer.execute("BEGIN IMMEDIATE")
     try:
         with Session(shared_database) as session:
-            counted = import_records(
-                session=session, text=body, actor="archivist", renders=renders(), dry_run=True
-            )
+            counted = import_records(session=session, text=body, actor="archivist", dry_run=True)
     finally:
         event.remove(shared_database, "before_cursor_execute", note)
         if writer is not None:
@@ -373,7 +370,7 @@ def test_a_dry_run_only_reads_and_counts_what_the_import_writes(
     assert counted.updated == {"districts": 1, "projects": 1}
     with Session(shared_database) as session, session.begin():
         before = orjson.loads(rendering(session, "ninebot-smart-mobility"))
-        written = import_records(session=session, text=body, actor="archivist", renders=renders())
+        written = import_records(session=session, text=body, actor="archivist")
     assert (written.inserted, written.updated) == (counted.inserted, counted.updated)
     with Session(shared_database) as session:
         liyang = session.get(District, "liyang")

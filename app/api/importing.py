@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from app.api.collection import WRITE_PROBLEMS, body_of_type
 from app.api.params import refuse_repeated
-from app.api.registry import renders
 from app.auth import AdminKey, spending_a_token
 from app.db import SessionsDep, begin_write, taking_write_turn
 from app.errors import PROBLEM_RESPONSES, AppError, ProblemError
@@ -135,9 +134,7 @@ def import_route(
         problem = f"{duplicate}: a key given twice in one object"
         raise AppError(422, f"Nothing was imported: {problem}", errors=[_problem(problem)])
     try:
-        report = import_records(
-            session=session, text=text, actor=key.name, renders=renders(), dry_run=dry_run
-        )
+        report = import_records(session=session, text=text, actor=key.name, dry_run=dry_run)
     except ImportProblemError as error:
         raise AppError(
             422,

@@ -1,9 +1,5 @@
 """Every collection the API serves, in the order the documentation lists them."""
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any
-
 from app.api import (
     districts,
     figures,
@@ -15,7 +11,6 @@ from app.api import (
     zero_carbon_factories,
 )
 from app.api.collection import Collection
-from app.api.common import render_record
 
 COLLECTIONS: tuple[Collection, ...] = (
     projects.COLLECTION,
@@ -27,13 +22,3 @@ COLLECTIONS: tuple[Collection, ...] = (
     figures.COLLECTION,
     sources.COLLECTION,
 )
-
-
-def renders() -> dict[str, Callable[[Any], dict[str, Any]]]:
-    """For each seed file key, how a record of it reads through the API (for the history)."""
-    return {
-        collection.path.strip("/").replace("-", "_"): partial(
-            render_record, schema=collection.schema
-        )
-        for collection in COLLECTIONS
-    }

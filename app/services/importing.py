@@ -28,7 +28,6 @@ from app.seeding import (
 )
 from app.services.writes import MODELS, WriteSpec
 
-Render = Callable[[Any], dict[str, Any]]
 RECORD = re.compile(r"^([a-z_]+\[[^\]]+\])")
 PROBLEM_LENGTH = 300
 """A problem may quote the input (an id, a collection's name, a YAML line): no more than this."""
@@ -268,15 +267,12 @@ def import_records(
     session: Session,
     text: str,
     actor: str,
-    renders: Mapping[str, Render],
     dry_run: bool = False,
     on_validated: Callable[[int], None] = lambda _: None,
     progress: Callable[[], None] = lambda: None,
 ) -> SeedReport:
     """Validate every record (against the file and the database), then write them all in the
     session's transaction; a dry run only reads, and reports what would change."""
-    # `renders` is not needed: the history takes each record as the API reads it, stored.
-    del renders
     raw, lines = parse(text)
     stored = _Stored(session, raw)
     try:
