@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import LOOP_LOCK_WAIT_MS
 from app.http import CACHE_CONTROL
 
 log = logging.getLogger("citykb")
@@ -22,9 +23,6 @@ CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
 RETRY_S = 1.0
-LOCK_WAIT_MS = 100
-"""The probe runs on the event loop: it waits this long at most for another's lock, then the
-cache stands aside."""
 
 
 class RevisionProbe:
@@ -65,9 +63,9 @@ class RevisionProbe:
         assert connection is not None
         if hasattr(connection, "autocommit"):
             connection.autocommit = True  # PostgreSQL: each read sees the latest commit
-            connection.execute(f"SET lock_timeout = {LOCK_WAIT_MS}")
+            connection.execute(f"SET lock_timeout = {LOOP_LOCK_WAIT_MS}")
         else:
-            connection.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+            connection.execute(f"PRAGMA busy_timeout = {LOOP_LOCK_WAIT_MS}")
         return connection
 
     def close(self) -> None:
