@@ -13,10 +13,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from app.db import SessionsDep, WriteSessionDep
+from app.db import SessionsDep, WriteSessionDep, begin_write
 from app.errors import AppError
 from app.limits import write_limiter
 from app.models import ApiKey, Scope
@@ -87,43 +87,32 @@ def write_session(scope: Scope) -> Callable[..., Iterator[Session]]:
 
 
 def spending_a_token(*, session: Session, key: ApiKey) -> Iterator[Session]:
-    """Spend the key's token and record its use, then yield the session for the write, in a
-    savepoint: a write that fails (422, 409, ...) is rolled back, and its token stays spent, so
-    that failing writes count against the limit as the others do."""
+    """Spend the key's token and record its use, then yield the session for the write. A write
+    that fails (422, 409, ...) is rolled back, and its token spent again on its own, so that
+    failing writes count against the limit as the others do."""
     wait = write_limiter().take(session=session, key_name=key.name)
     if wait is not None:  # another request with this key spent the last token since `require`
         raise too_many_writes(key.name, wait)
-    record_use(session=session, key_id=key.id)
-    savepoint = session.begin_nested()
+    record_use(session=session, key=key)
     try:
         yield session
-    except Exception as error:
-        _keep_the_spent_token(session, savepoint)
-        cause = _the_cause(error)
-        if cause is not error:
-            raise cause from None
+    except Exception:
+        _spend_again(session, key)
         raise
-    savepoint.commit()
 
 
-def _keep_the_spent_token(session: Session, savepoint: SessionTransaction) -> None:
+def _spend_again(session: Session, key: ApiKey) -> None:
+    """Roll a failed write back, and spend its token in a transaction of its own."""
     try:
-        savepoint.rollback()
+        session.rollback()
+        begin_write(session)
+        write_limiter().take(session=session, key_name=key.name)
         session.commit()
     except SQLAlchemyError as error:
-        # The database failed the write's transaction as a whole (gone, disk full): the token
-        # is not spent, and the write's own error is what the client hears.
+        # The database cannot take a write now (gone, disk full): the token is not spent, and
+        # the write's own error is what the client hears.
         logger.warning("the token of a failed write could not be kept: %s", error)
         session.rollback()
-
-
-def _the_cause(error: Exception) -> Exception:
-    """The error a failed write reports. SQLite rolls a transaction back whole on some errors
-    (a full disk): rolling back to the write's savepoint then fails, and the error that made
-    it do so is the one that counts."""
-    cause = error.__context__
-    dropped = isinstance(error, DBAPIError) and "no such savepoint" in str(error.orig)
-    return cause if dropped and isinstance(cause, Exception) else error
 
 
 CuratorKey = Annotated[ApiKey, Depends(require(Scope.curator))]

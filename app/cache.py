@@ -1,9 +1,10 @@
 """Whole responses to reads, kept below the framework and served without it.
 
-Every write advances the knowledge base's revision in its own transaction (app/changes.py),
-whichever worker, replica or command makes it. Before answering, the cache reads the current
-revision from the database, one indexed row, and drops everything kept under an older one:
-so a write is visible at once through every process, and no stale answer is ever served."""
+Every write advances the knowledge base's revision in its own transaction
+(app/projections/upkeep.py), whichever worker, replica or command makes it. Before
+answering, the cache reads the current revision from the database, one indexed row, and drops
+everything kept under an older one: so a write is visible at once through every process, and
+no stale answer is ever served."""
 
 import contextlib
 import logging

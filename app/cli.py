@@ -13,11 +13,12 @@ from app.config import get_settings
 from app.db import WRITE_OPTION, get_engine, make_engine
 from app.migrate import downgrade, upgrade
 from app.models import Scope
-from app.plans import query_plans, row_counts
-from app.seeding import SeedError, seed_database
 from app.services.importing import ImportProblemError, import_records
 from app.services.keys import create_key, get_key_by_name, list_keys, revoke_key
-from app.synth import AlreadySynthesizedError, Plan, synthesize
+from app.services.plans import query_plans, row_counts
+from app.services.seed_file import SeedError
+from app.services.seeding import seed_database
+from app.services.synth import AlreadySynthesizedError, Plan, synthesize
 
 cli = typer.Typer(
     help="CityKB: a cited knowledge base of a city's development.", no_args_is_help=True

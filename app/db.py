@@ -12,14 +12,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
-import app.changes  # noqa: F401  (keeps the search index and revision current on every flush)
 from app.config import get_settings
+from app.projections.upkeep import install as keep_projections_current
 from app.reader import Reader
+
+keep_projections_current(Session)
+"""Every flush of every session keeps the search index, renderings and revision current."""
 
 SQLITE_BUSY_TIMEOUT_S = 5
 PROGRESS_STEPS = 10_000
-WRITE_OPTION = "citykb_write"
 """SQLite calls the timeout check every this many virtual-machine steps."""
+WRITE_OPTION = "citykb_write"
+"""An execution option: this connection's transaction writes (SQLite: BEGIN IMMEDIATE)."""
 
 
 def make_engine(
@@ -133,12 +137,10 @@ async def taking_write_turn() -> AsyncIterator[None]:
 
     Writes go one at a time in the database anyway: SQLite has one write lock, and on
     PostgreSQL every write advances the revision row in its transaction. A write holds its
-    lock across several hops between the event loop and worker threads. Writers that waited
-    in the database each held a worker thread (SQLite) or a pooled connection (PostgreSQL);
-    with enough of them, the writer holding the lock found none to finish with until the
-    others timed out with 503s (bench/soak.py and tests/test_faults.py found it). Here writers
-    wait on the event loop instead, holding neither. Other processes still meet at the
-    database's lock."""
+    lock across several hops between the event loop and worker threads. A writer that waited
+    in the database would hold a worker thread (SQLite) or a pooled connection (PostgreSQL),
+    which the writer holding the lock may need to finish: here writers wait on the event loop
+    instead, holding neither. Other processes still meet at the database's lock."""
     loop = asyncio.get_running_loop()
     turn = _WRITE_TURNS.setdefault(loop, asyncio.Lock())
     async with turn:

@@ -116,6 +116,12 @@ def _either(messages: list[str]) -> str:
 
 
 RETRY_AFTER_S = 5
+"""How long a client is asked to wait before retrying a request the database could not serve."""
+
+
+def unavailable(detail: str) -> AppError:
+    """A 503 that asks the client to retry after `RETRY_AFTER_S`."""
+    return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def database_problem(exc: Exception) -> AppError:
@@ -131,7 +137,7 @@ def database_problem(exc: Exception) -> AppError:
         detail = "The database is busy with another process's write; retry shortly."
     else:
         detail = "The database is not reachable right now."
-    return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
+    return unavailable(detail)
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -29,9 +29,9 @@ def _not_modified(request: Request, etag: str) -> Response | None:
     return None
 
 
-def etag_of(payload: Any) -> str:
-    """The ETag `json_response` gives this payload."""
-    return _digest(orjson.dumps(payload))
+def etag_of_bytes(body: bytes) -> str:
+    """The ETag `json_bytes_response` gives this body."""
+    return _digest(body)
 
 
 def check_if_match(request: Request, current: str) -> None:

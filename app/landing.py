@@ -2,11 +2,14 @@
 the latest projects, drawn in the browser from the public API, in Chinese with an English
 toggle. Self-contained: no build step, nothing from another host."""
 
+import json
 from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+
+from app.collections.catalog import DOCUMENTED
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,6 +31,16 @@ EXAMPLES = (
 )
 
 
+def _collections() -> str:
+    """The collections the page counts, as JavaScript: path, Chinese and English label."""
+    entries = [
+        json.dumps([item.tag, item.label_zh, item.plural.capitalize()], ensure_ascii=False)
+        for item in DOCUMENTED
+    ]
+    pairs = [", ".join(entries[i : i + 2]) + "," for i in range(0, len(entries), 2)]
+    return "\n".join("  " + pair for pair in pairs)
+
+
 def _page() -> str:
     examples = "\n".join(
         f'    <li><a href="{escape(href)}"><code>{escape(href)}</code></a> — '
@@ -35,7 +48,9 @@ def _page() -> str:
         for href, zh, en in EXAMPLES
     )
     template = Path(__file__).with_name("landing.html").read_text(encoding="utf-8")
-    return template.replace("<!--EXAMPLES-->", examples)
+    return template.replace("<!--EXAMPLES-->", examples).replace(
+        "<!--COLLECTIONS-->", _collections()
+    )
 
 
 PAGE = _page()

@@ -3,7 +3,7 @@
 import time
 from functools import lru_cache
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -104,6 +104,8 @@ class RateLimiter:
         """Spend one of the key's tokens in the session's transaction: None if it had one, else
         seconds until it will (and nothing is spent)."""
         now = time.time()
+        if self._spend(session, key_name, now):
+            return None
         locked = _bucket(key_name).with_for_update()
         bucket = session.execute(locked).first()
         if bucket is None:
@@ -120,6 +122,20 @@ class RateLimiter:
                 .values(tokens=tokens - 1, updated_at=max(now, bucket[1]))
             )
         return wait
+
+    def _spend(self, session: Session, key_name: str, now: float) -> bool:
+        """Spend a token in one statement, if the key's bucket exists and holds one."""
+        then = RateBucket.updated_at
+        elapsed = case((then < now, now - then), else_=0.0)
+        refilled = RateBucket.tokens + elapsed * self.rate
+        tokens = case((refilled > self.per_minute, float(self.per_minute)), else_=refilled)
+        spent = session.execute(
+            update(RateBucket)
+            .where(RateBucket.key_name == key_name, tokens >= 1)
+            # A replica whose clock is behind never moves a bucket's time back.
+            .values(tokens=tokens - 1, updated_at=case((then < now, now), else_=then))
+        )
+        return bool(spent.rowcount)  # type: ignore[attr-defined]
 
 
 def _bucket(key_name: str) -> Select[float, float]:

@@ -13,36 +13,20 @@ from starlette.responses import Response
 
 from app import landing
 from app.api import importing, search
-from app.api.collection import collection_router, write_schemas
+from app.api.openapi import TAGS, write_schemas
 from app.api.params import QUERY_SCHEMAS
-from app.api.registry import COLLECTIONS
+from app.api.routes import collection_router
 from app.cache import ResponseCache, RevisionProbe
+from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
 from app.db import SessionDep, get_engine
-from app.errors import PROBLEM_RESPONSES, AppError, install_error_handlers
+from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.http import json_response
 from app.limits import BodySizeLimit
 from app.migrate import prepare_in_background
 from app.services.health import database_is_reachable
 
 API_PREFIX = "/api/v1"
-OPENAPI_TAGS = [
-    *(
-        {
-            "name": collection.path.strip("/"),
-            "description": (
-                f"{collection.description} List, filter, sort and page them (JSON or CSV), "
-                f"read one by id, count and aggregate them under `/stats`"
-                + (", and, with a curator key, write them." if collection.write else ".")
-            ),
-        }
-        for collection in COLLECTIONS
-    ),
-    {"name": "search", "description": "One text search across every collection."},
-    {"name": "import", "description": "Bulk import, all or nothing, for administrators."},
-    {"name": "health", "description": "Liveness and readiness, for load balancers."},
-]
-"""The document's tags, one per collection, in the order the documentation shows them."""
 
 
 @asynccontextmanager
@@ -92,7 +76,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         expose_headers=["ETag"],
     )
     # Each router straight under the app: every level of nesting is matched on every request.
-    for router in (*map(collection_router, COLLECTIONS), search.router, importing.router):
+    for router in (*map(collection_router, DOCUMENTED), search.router, importing.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     app.include_router(landing.router)
@@ -105,9 +89,9 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
                 summary=app.summary,
                 description=app.description,
                 routes=app.routes,
-                tags=OPENAPI_TAGS,
+                tags=TAGS,
             )
-            schema["components"]["schemas"].update(write_schemas(COLLECTIONS))
+            schema["components"]["schemas"].update(write_schemas(DOCUMENTED))
             schema["components"]["schemas"].update(QUERY_SCHEMAS)
             app.openapi_schema = schema
         return app.openapi_schema
@@ -132,9 +116,9 @@ def readyz(request: Request, session: SessionDep) -> Response:
     """200 when the database answers and is migrated, 503 until then."""
     prepared = getattr(request.app.state, "prepared", None)
     if prepared is not None and not prepared.is_set():
-        raise AppError(503, "The database is being prepared.", headers={"Retry-After": "5"})
+        raise unavailable("The database is being prepared.")
     if not database_is_reachable(session=session):
-        raise AppError(503, "The database is not reachable.", headers={"Retry-After": "5"})
+        raise unavailable("The database is not reachable.")
     return json_response(request, {"status": "ready"})
 
 

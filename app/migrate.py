@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
 from app.models import Source
-from app.rendered import fill_missing
-from app.seeding import SeedReport, seed_database
+from app.projections.rendering import fill_missing
 from app.services.installation import ensure_cursor_key
+from app.services.seed_file import SeedReport
+from app.services.seeding import seed_database
 
 log = logging.getLogger("citykb")
 MIGRATION_LOCK = 7_401_520_251_126

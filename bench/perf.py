@@ -65,6 +65,12 @@ class Measure:
     p99_ms: list[float] = field(default_factory=list)
     errors: int = 0
 
+    def add(self, rps: float, p50_ms: float, p99_ms: float, errors: int) -> None:
+        self.rps.append(rps)
+        self.p50_ms.append(p50_ms)
+        self.p99_ms.append(p99_ms)
+        self.errors += errors
+
 
 def lua_script(scenario: Scenario, seed: int) -> str:
     headers = "".join(
@@ -135,21 +141,32 @@ def serve(
                    str(ROOT / "bench"), "datasette_app:app"]  # fmt: skip
     else:
         command = [*uvicorn, "--factory", "app.main:create_app"]
+    with running(command, env, kind) as pid:
+        yield pid
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], label: str, *, ready: str = "/", cwd: Path = ROOT
+) -> Iterator[int]:
+    """Start a server command on core 0, listening on PORT; yield its pid once `ready` answers;
+    stop it with SIGINT. With `ready` "/", any HTTP answer will do; with another path, only a
+    200 (e.g. `/readyz`, once `citykb serve` has migrated and seeded)."""
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", PORT)) == 0:
             raise RuntimeError(f"port {PORT} is taken: stop what listens there first")
-    process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command], cwd=ROOT, env=env)
+    process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command], cwd=cwd, env=env)
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}{ready}", timeout=2).close()
                 break
             except OSError as error:
-                if getattr(error, "code", None):  # an HTTP error: the server answers
+                if getattr(error, "code", None) and ready == "/":  # an HTTP error: it answers
                     break
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind} did not start") from error
+                    raise RuntimeError(f"{label} did not start") from error
                 time.sleep(0.2)
         yield process.pid
     finally:
@@ -301,11 +318,7 @@ def run_configuration(label: str, projects: int, args: argparse.Namespace) -> di
             with serve(server, database_url, sqlite_file, args) as pid:
                 for scenario in chosen:
                     rps, p50, p99, errors = drive(scenario, args, seed=round_number + 1)
-                    measure = measures[scenario.name]
-                    measure.rps.append(rps)
-                    measure.p50_ms.append(p50)
-                    measure.p99_ms.append(p99)
-                    measure.errors += errors
+                    measures[scenario.name].add(rps, p50, p99, errors)
                     print(f"{label} {projects} round {round_number + 1} {scenario.name}: "
                           f"{rps:.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms errors {errors}",
                           flush=True)  # fmt: skip
@@ -345,14 +358,17 @@ def verdicts(result: dict) -> list[str]:  # type: ignore[type-arg]
     return checks
 
 
-def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignore[type-arg]
+def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    machine = (
+    return (
         f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.machine()}, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
+
+
+def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignore[type-arg]
     lines = [
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
         f"uvicorn --http {args.http} "
         f"--loop {args.loop}, server on core {SERVER_CORE}, wrk -t1 -c{args.connections} on core "
         f"{LOAD_CORE}; {args.warmup} s warm-up + {args.duration} s, "
@@ -379,6 +395,14 @@ def report(results: list[dict], args: argparse.Namespace) -> str:  # type: ignor
     return "\n".join(lines)
 
 
+def load_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the load itself, shared with bench/compare.py."""
+    parser.add_argument("--duration", type=int, default=5, help="seconds measured")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before, not measured")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--projects", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -386,10 +410,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("PG_URL"))
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--peer-python", default=os.environ.get("PEER_PYTHON"))
-    parser.add_argument("--duration", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
+    load_options(parser)
     parser.add_argument("--http", default="h11")
     parser.add_argument("--loop", default="asyncio")
     parser.add_argument("--output", type=Path, default=RESULTS / "perf.md")

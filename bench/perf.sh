@@ -2,11 +2,16 @@
 # The performance harness, bench/perf.py, with what it needs: wrk (Debian's), Datasette in a
 # virtual environment of its own (the peer), and a throwaway PostgreSQL cluster on loopback.
 #   bench/perf.sh [perf.py options]     e.g. bench/perf.sh --projects 100000 1000000
+#   bench/perf.sh --baseline REV [compare.py options]   this tree against REV, SQLite only
 # PYTHON is the project's Python (default .venv/bin/python, as the README installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 command -v wrk >/dev/null || apt-get install -y wrk
+case " $* " in
+  *" --baseline"*)  # the working tree against an earlier revision: bench/compare.py
+    exec "$python" -u bench/compare.py --python "$python" "$@" ;;
+esac
 peer=bench/.peer-venv
 if [ ! -x "$peer/bin/python" ]; then
   python3 -m venv "$peer"

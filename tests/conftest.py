@@ -19,7 +19,7 @@ from app.config import get_settings
 from app.db import make_engine
 from app.main import app
 from app.migrate import prepare, upgrade
-from app.seeding import seed_database
+from app.services.seeding import seed_database
 from tests.factories import serve_sessions
 
 SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"

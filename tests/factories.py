@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.collections.catalog import DOCUMENTED
 from app.db import (
     WRITE_OPTION,
     Sessions,
@@ -26,19 +27,11 @@ from app.db import (
 )
 from app.main import create_app
 from app.models import Citation, Project
-from app.models.enums import ProjectStatus, SubjectType
+from app.models.enums import ProjectStatus
 from app.text import to_traditional
 
-COLLECTIONS = (
-    "projects",
-    "parks",
-    "renewal-cases",
-    "zero-carbon-factories",
-    "organizations",
-    "districts",
-    "figures",
-    "sources",
-)
+COLLECTION_TAGS = tuple(collection.tag for collection in DOCUMENTED)
+"""Every collection's path segment, as the catalog lists them."""
 SOURCE_ID = "changzhou-city-work-conference-2025"
 
 
@@ -63,7 +56,7 @@ def make_project(
     session.add(project)
     session.add(
         Citation(
-            subject_type=SubjectType.project,
+            subject_type=Project.citation_subject,
             subject_id=project_id,
             source_id=SOURCE_ID,
             paragraph=1,

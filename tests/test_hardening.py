@@ -66,12 +66,13 @@ def test_a_repeated_parameter_takes_at_most_100_values(client: TestClient) -> No
 def test_the_organization_filter_seeks_its_links_through_their_index(session: Session) -> None:
     """No subquery correlated with each project: the links of the named organizations are
     found once, through the index on `organization_id`."""
-    from app.api.collection import list_query_model
-    from app.api.projects import COLLECTION
-    from app.listing import page_statements
+    from app.collections.projects import COLLECTION
+    from app.listing.params import parse_sort
+    from app.listing.statements import page_statements
 
-    query = list_query_model(COLLECTION).model_validate({"organization_id": ORGANIZATIONS})
-    statements = page_statements(session, COLLECTION.spec, query)
+    query = COLLECTION.list_query.model_validate({"organization_id": ORGANIZATIONS})
+    keys = parse_sort(query.sort, COLLECTION.list_spec)
+    statements = page_statements(session, COLLECTION.list_spec, query, keys, None, query.limit)
     connection = session.connection()
     for statement in (statements.bound(statements.seeks[0]), statements.counting):
         sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))

@@ -21,9 +21,10 @@ from app.config import get_settings
 from app.db import make_engine
 from app.migrate import prepare
 from app.models import Citation, District, Project, RecordHistory, Scope
-from app.seeding import SeedError, read_seed_file, seed_database
 from app.services.importing import import_records
 from app.services.keys import create_key
+from app.services.seed_file import SeedError, read_seed_file
+from app.services.seeding import seed_database
 from tests.factories import assert_problem
 
 SOURCE = "changzhou-city-work-conference-2025"

@@ -6,23 +6,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import COLLECTIONS, walk
+from app.services.rules import UNCITED_FIELDS
+from tests.factories import COLLECTION_TAGS, walk
 
 FOUR_RESOURCES = ("projects", "parks", "renewal-cases", "zero-carbon-factories")
-UNCITED_KEYS = {
-    "id",
-    "citations",
-    "name_zh_hant",
-    "name_en",
-    "description",
-    "title_en",
-    "language",
-    "paragraph_count",
-}
+UNCITED_KEYS = UNCITED_FIELDS
 
 
 def all_records(client: TestClient) -> dict[str, list[dict[str, Any]]]:
-    return {name: list(walk(client, f"/api/v1/{name}", limit=7)) for name in COLLECTIONS}
+    return {name: list(walk(client, f"/api/v1/{name}", limit=7)) for name in COLLECTION_TAGS}
 
 
 def test_the_seed_covers_the_reports_records(client: TestClient) -> None:

@@ -1,8 +1,8 @@
-"""What analysts and frontends ask of every collection: CSV, aggregates, facets, search,
-caching headers, and bad input that never becomes a 500."""
+"""What a list query can ask of every collection: filters and `q`, search, sort, cursors,
+sparse fields, stats and facets, and bad input to any of them, which is a 4xx problem naming
+the parameter and never a 500. Records, pages, CSV and HTTP behaviour (ETags, CORS) are in
+tests/test_read_api.py."""
 
-import csv
-import io
 from typing import Any
 
 import pytest
@@ -12,24 +12,17 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.api.collection import Collection
-from app.api.projects import COLLECTION as PROJECTS
-from app.api.registry import COLLECTIONS
+from app.collections.base import Collection
+from app.collections.catalog import DOCUMENTED
+from app.collections.projects import COLLECTION as PROJECTS
 from app.models import Project
 from app.models.enums import ProjectStatus
-from tests.factories import assert_problem, make_project, walk
+from tests.factories import SOURCE_ID, assert_problem, make_project, walk
 
 
 def ids(response: Any) -> list[str]:
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["items"]]
-
-
-def parse_csv(response: Any) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
-    assert response.content.startswith("\ufeff".encode())
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def add_projects(session: Session, count: int) -> None:
@@ -46,6 +39,78 @@ def add_projects(session: Session, count: int) -> None:
 
 
 # Filters ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "expected"),
+    [
+        ("projects", {"status": "signed"}, ["catl-ly9"]),
+        ("projects", [("status", "signed"), ("status", "in_production")], ["catl-ly7", "catl-ly9"]),
+        (
+            "projects",
+            {"organization_id": "arcelormittal"},
+            ["arcelormittal-china-oriental-soft-magnetics"],
+        ),
+        ("projects", {"sector": "智慧移动"}, ["ninebot-smart-mobility"]),
+        ("projects", {"status_date_min": "2025-11-01"}, ["catl-ly9"]),
+        ("parks", {"district_id": "changzhou-edz"}, ["songjianhu-optoelectronics-harbor"]),
+        ("parks", {"parent_id": "west-taihu-ai-community"}, ["origin-space"]),
+        (
+            "parks",
+            {"kind": "creative_cluster"},
+            ["canal-no5", "hanghai-instrument-factory", "sauce-factory"],
+        ),
+        ("renewal-cases", {"former_occupant_id": "xinyu-group"}, ["xinyu-canal-bay-renewal"]),
+        ("renewal-cases", {"plot_ratio_after_min": 2}, ["hutang-sci-tech-park-renewal"]),
+        ("renewal-cases", {"approach": "工业转科研"}, ["wuxing-renewal"]),
+        (
+            "zero-carbon-factories",
+            {"level": "zero_carbon"},
+            ["jiangsu-catl-zero-carbon", "wanbang-digital-energy-2025"],
+        ),
+        (
+            "zero-carbon-factories",
+            {"level": "near_zero_carbon", "year": 2025, "issuer_id": "jiangsu-miit"},
+            [
+                "borui-power-automation-2025",
+                "huapeng-smart-meters-2025",
+                "luokai-electromechanical-2025",
+            ],
+        ),
+        ("organizations", {"parent_id": "catl"}, ["jiangsu-catl"]),
+        ("organizations", {"park_id": "xinyu-canal-bay"}, ["jiangsu-xinci-materials"]),
+        ("districts", {"parent_id": "changzhou"}, ["changzhou-edz", "liyang"]),
+        ("districts", {"kind": "province"}, ["jiangsu"]),
+        (
+            "figures",
+            {"subject_id": "catl-ly9", "kind": "actual"},
+            ["catl-ly9-investment", "catl-ly9-investment-over"],
+        ),
+        (
+            "figures",
+            {"kind": "target"},
+            [
+                "changzhou-near-zero-carbon-factories-target",
+                "changzhou-near-zero-carbon-parks-target",
+            ],
+        ),
+        ("figures", {"unit_normalized": "kW"}, ["songjianhu-pv-capacity"]),
+        ("sources", {"date_min": "2025-11-26", "date_max": "2025-11-26"}, [SOURCE_ID]),
+    ],
+)
+def test_filters(client: TestClient, path: str, params: Any, expected: list[str]) -> None:
+    response = client.get(f"/api/v1/{path}", params=params)
+    assert sorted(ids(response)) == expected
+    assert response.json()["total"] == len(expected)
+
+
+def test_filters_combine_with_and(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/projects", params={"status": "landed", "organization_id": "ninebot"}
+    )
+    assert ids(response) == ["ninebot-smart-mobility"]
+    none = client.get("/api/v1/projects", params={"status": "signed", "organization_id": "ninebot"})
+    assert ids(none) == []
 
 
 def test_null_matches_records_where_the_field_is_not_stated(client: TestClient) -> None:
@@ -71,9 +136,78 @@ def test_every_list_filter_is_documented_with_an_example(client: TestClient) -> 
     assert "examples" not in parameters["cursor"]["schema"]
 
 
-# Pagination ------------------------------------------------------------------------------
+def test_q_matches_simplified_traditional_and_english(client: TestClient) -> None:
+    simplified = ids(client.get("/api/v1/organizations", params={"q": "宁德时代"}))
+    traditional = ids(client.get("/api/v1/organizations", params={"q": "寧德時代"}))
+    english = ids(client.get("/api/v1/organizations", params={"q": "catl"}))
+    assert simplified == traditional == english == ["catl"]
+    assert ids(client.get("/api/v1/parks", params={"q": "光電"})) == [
+        "songjianhu-optoelectronics-harbor"
+    ]
+    assert ids(client.get("/api/v1/zero-carbon-factories", params={"q": "万帮"})) == [
+        "wanbang-digital-energy-2025"
+    ]
 
-SORT_KEYS = list(PROJECTS.spec.sortable)
+
+def test_q_on_a_collection_finds_two_character_words(client: TestClient) -> None:
+    assert ids(client.get("/api/v1/parks", params={"q": "光伏"})) == [
+        "songjianhu-optoelectronics-harbor"
+    ]
+    assert sorted(ids(client.get("/api/v1/zero-carbon-factories", params={"q": "零碳"}))) == [
+        "borui-power-automation-2025",
+        "huapeng-smart-meters-2025",
+        "jiangsu-catl-zero-carbon",
+        "luokai-electromechanical-2025",
+        "wanbang-digital-energy-2025",
+    ]
+
+
+# Sort and cursors ------------------------------------------------------------------------
+
+
+def test_sort_descending_with_nulls_last_and_id_tie_break(
+    client: TestClient, session: Session
+) -> None:
+    make_project(session, project_id="zz-no-investment")
+    order = ids(client.get("/api/v1/projects", params={"sort": "-investment_cny,name"}))
+    assert order[:3] == ["catl-ly7", "catl-ly8", "catl-ly9"]
+    assert order[-1] == "zz-no-investment"
+    ascending = ids(client.get("/api/v1/projects", params={"sort": "investment_cny"}))
+    assert ascending[-1] == "zz-no-investment"
+
+
+def test_cursor_walk_neither_skips_nor_repeats(client: TestClient, session: Session) -> None:
+    for index in range(30):
+        make_project(
+            session,
+            project_id=f"p-{index:02d}",
+            investment_cny=(index % 4) * 10**8 or None,
+            status=ProjectStatus.signed,
+        )
+    expected = ids(client.get("/api/v1/projects", params={"limit": 200, "sort": "-investment_cny"}))
+    walked = [
+        item["id"] for item in walk(client, "/api/v1/projects", limit=4, sort="-investment_cny")
+    ]
+    assert walked == expected
+    assert len(walked) == 36
+
+
+def test_records_added_while_paging_are_not_skipped_or_repeated(
+    client: TestClient, session: Session
+) -> None:
+    first = client.get("/api/v1/projects", params={"limit": 3, "sort": "name"}).json()
+    make_project(session, project_id="aa-before-cursor", name="0 最前")
+    make_project(session, project_id="zz-after-cursor", name="龥 最后")
+    rest = list(walk(client, "/api/v1/projects", limit=3, sort="name", cursor=first["next_cursor"]))
+    seen = [item["id"] for item in first["items"]] + [item["id"] for item in rest]
+    assert len(seen) == len(set(seen))
+    assert "zz-after-cursor" in seen
+    assert set(seen) >= set(ids(client.get("/api/v1/projects", params={"limit": 200}))) - {
+        "aa-before-cursor"
+    }
+
+
+SORT_KEYS = list(PROJECTS.list_spec.sortable)
 
 
 @settings(
@@ -120,66 +254,26 @@ def test_concatenated_pages_equal_the_unpaginated_result(
     assert len(paged) == whole["total"]
 
 
-# CSV -------------------------------------------------------------------------------------
+# Sparse fields ---------------------------------------------------------------------------
 
 
-def test_csv_has_the_same_rows_filters_and_sort_as_json(client: TestClient) -> None:
-    params = {"sort": "-investment_cny,name", "status": ["signed", "landed"]}
-    json_ids = ids(client.get("/api/v1/projects", params=params))
-    rows = parse_csv(client.get("/api/v1/projects", params={**params, "format": "csv"}))
-    assert [row["id"] for row in rows] == json_ids
-    by_accept = client.get("/api/v1/projects", params=params, headers={"Accept": "text/csv"})
-    assert parse_csv(by_accept) == rows
-    assert rows[0]["name"] == "江苏时代新能源灯塔工厂LY9项目"
-    assert rows[0]["investment_cny"] == "10000000000"
-    joint = next(row for row in rows if row["id"].startswith("arcelormittal"))
-    assert joint["organization_ids"] == "arcelormittal|china-oriental-group"
-    assert joint["investment_cny"] == ""
-
-
-def test_csv_takes_fields_and_an_explicit_limit(client: TestClient) -> None:
-    response = client.get(
-        "/api/v1/figures", params={"format": "csv", "fields": "id,value,unit", "limit": 2}
-    )
-    rows = parse_csv(response)
-    assert len(rows) == 2
-    assert list(rows[0]) == ["id", "value", "unit"]
-
-
-def test_csv_streams_every_row_in_batches(client: TestClient, session: Session) -> None:
-    add_projects(session, 1200)
-    with client.stream(
-        "GET",
-        "/api/v1/projects",
-        params={"format": "csv", "fields": "id"},
-        headers={"Accept-Encoding": "identity"},
-    ) as response:
-        chunks = list(response.iter_raw())
-    assert len(chunks) >= 3
-    lines = b"".join(chunks).decode("utf-8-sig").splitlines()
-    assert len(lines) == 1 + 1206
-
-
-def test_csv_refuses_bad_parameters_before_streaming(client: TestClient) -> None:
-    assert_problem(
-        client.get("/api/v1/projects", params={"format": "csv", "sort": "x"}), 400, "sort"
-    )
-    assert_problem(client.get("/api/v1/projects", params={"format": "xml"}), 422, "format")
-
-
-def test_csv_has_an_etag_that_changes_with_the_data(client: TestClient, session: Session) -> None:
-    first = client.get("/api/v1/projects", params={"format": "csv"})
-    etag = first.headers["etag"]
-    again = client.get(
-        "/api/v1/projects", params={"format": "csv"}, headers={"If-None-Match": etag}
-    )
-    assert again.status_code == 304
-    make_project(session, project_id="one-more")
-    changed = client.get(
-        "/api/v1/projects", params={"format": "csv"}, headers={"If-None-Match": etag}
-    )
-    assert changed.status_code == 200
-    assert any(row["id"] == "one-more" for row in parse_csv(changed))
+def test_sparse_fields(client: TestClient) -> None:
+    """`fields` trims each item to the keys asked, with the full record's values; CSV takes
+    them too (tests/test_read_api.py::test_csv_takes_fields_and_an_explicit_limit)."""
+    fields = ["id", "investment_cny", "organization_ids"]
+    sparse = client.get("/api/v1/projects", params={"fields": ",".join(fields)})
+    assert sparse.status_code == 200, sparse.text
+    items = sparse.json()["items"]
+    assert items, "the seed has projects"
+    full = client.get("/api/v1/projects")
+    assert [item["id"] for item in items] == ids(full)
+    assert sparse.json()["total"] == full.json()["total"]
+    for item in items:
+        assert set(item) == set(fields), item
+        record = client.get(f"/api/v1/projects/{item['id']}")
+        assert record.status_code == 200, record.text
+        assert item == {key: record.json()[key] for key in fields}
+    assert any(item["investment_cny"] is not None for item in items)
 
 
 # Aggregates ------------------------------------------------------------------------------
@@ -215,13 +309,6 @@ def test_stats_without_group_by_is_one_group(client: TestClient) -> None:
     assert group["count"] == 5
     assert group["value_normalized_max"] == 10**10
     assert group["value_normalized_min"] == 6.5 * 10**6
-
-
-def test_stats_refuse_unknown_groups_and_parameters(client: TestClient) -> None:
-    assert_problem(
-        client.get("/api/v1/stats/projects", params={"group_by": "name"}), 400, "group_by"
-    )
-    assert_problem(client.get("/api/v1/stats/projects", params={"limit": 5}), 400, "limit")
 
 
 def test_facets_count_each_value_under_the_filters(client: TestClient) -> None:
@@ -292,19 +379,6 @@ def test_search_filters_by_type(client: TestClient) -> None:
     assert {item["type"] for item in body["items"]} == {"project"}
 
 
-def test_q_on_a_collection_finds_two_character_words(client: TestClient) -> None:
-    assert ids(client.get("/api/v1/parks", params={"q": "光伏"})) == [
-        "songjianhu-optoelectronics-harbor"
-    ]
-    assert sorted(ids(client.get("/api/v1/zero-carbon-factories", params={"q": "零碳"}))) == [
-        "borui-power-automation-2025",
-        "huapeng-smart-meters-2025",
-        "jiangsu-catl-zero-carbon",
-        "luokai-electromechanical-2025",
-        "wanbang-digital-energy-2025",
-    ]
-
-
 def test_search_follows_every_write(client: TestClient, session: Session) -> None:
     make_project(session, project_id="solar-farm", name="光伏电站示范项目")
     assert "solar-farm" in ids(client.get("/api/v1/projects", params={"q": "電站"}))
@@ -321,149 +395,6 @@ def test_search_follows_every_write(client: TestClient, session: Session) -> Non
         text("SELECT count(*) FROM search_grams WHERE subject_id = 'solar-farm'")
     ).scalar()
     assert leftover == 0
-
-
-def test_q_is_answered_from_the_bigram_index(session: Session) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("this reads SQLite's query plan; PostgreSQL's is checked in the scale tests")
-    from sqlalchemy import select
-
-    from app.search import matches
-
-    statement = select(Project.id).where(
-        matches(session, Project.citation_subject, Project.id, Project.search_text, "江苏时代")
-    )
-    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-    plan = " | ".join(
-        str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-    )
-    assert (
-        "SEARCH search_grams USING PRIMARY KEY" in plan or "sqlite_autoindex_search_grams" in plan
-    ), plan
-    assert "SCAN projects" not in plan, plan
-
-
-# HTTP ------------------------------------------------------------------------------------
-
-GET_PATHS = [
-    "/api/v1/projects",
-    "/api/v1/projects/catl-ly9",
-    "/api/v1/projects?format=csv",
-    "/api/v1/stats/projects?group_by=status",
-    "/api/v1/stats/parks/facets",
-    "/api/v1/search?q=光伏",
-    "/healthz",
-]
-
-
-@pytest.mark.parametrize("path", GET_PATHS)
-def test_every_get_has_a_strong_etag_and_answers_304(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    assert response.status_code == 200
-    etag = response.headers["etag"]
-    assert etag.startswith('"')
-    assert response.headers["cache-control"] == "public, no-cache"
-    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
-    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
-
-
-def test_large_bodies_are_gzipped_and_small_ones_are_not(client: TestClient) -> None:
-    large = client.get("/api/v1/figures", params={"limit": 50})
-    assert large.headers["content-encoding"] == "gzip"
-    small = client.get("/healthz")
-    assert "content-encoding" not in small.headers
-
-
-def test_cors_preflight_allows_reads(client: TestClient) -> None:
-    response = client.options(
-        "/api/v1/projects",
-        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
-    )
-    assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "*"
-    assert "access-control-allow-credentials" not in response.headers
-
-
-# Bad input -------------------------------------------------------------------------------
-
-SQL_FRAGMENTS = ["' OR '1'='1", "1; DROP TABLE projects; --", '" UNION SELECT * FROM sources --']
-
-
-def list_parameters(collection: Collection) -> list[str]:
-    return [*collection.filters.model_fields, "limit", "cursor", "sort", "fields", "format"]
-
-
-@pytest.mark.parametrize("collection", COLLECTIONS, ids=lambda collection: collection.path)
-def test_sql_fragments_in_every_parameter_are_harmless(
-    client: TestClient, collection: Collection
-) -> None:
-    path = "/api/v1" + collection.path
-    before = client.get(path, params={"limit": 200}).json()["total"]
-    for parameter in list_parameters(collection):
-        for fragment in SQL_FRAGMENTS:
-            response = client.get(path, params={parameter: fragment})
-            assert response.status_code in (200, 400, 422), (parameter, response.text)
-            if response.status_code == 200:
-                assert response.json()["total"] in (0, before), parameter
-            else:
-                assert parameter in response.json()["detail"]
-    assert client.get(path, params={"limit": 200}).json()["total"] == before
-
-
-@pytest.mark.parametrize("collection", COLLECTIONS, ids=lambda collection: collection.path)
-def test_numbers_beyond_64_bits_are_refused_by_name(
-    client: TestClient, collection: Collection
-) -> None:
-    path = "/api/v1" + collection.path
-    filters = collection.filters.model_fields
-    integers = [name for name, field in filters.items() if "int" in str(field.annotation)]
-    floats = [name for name, field in filters.items() if "float" in str(field.annotation)]
-    cases = [
-        *((name, value) for name in [*integers, "limit"] for value in (str(2**64), str(-(2**64)))),
-        *((name, value) for name in floats for value in ("1e400", "-inf", "NaN")),
-    ]
-    for parameter, value in cases:
-        if True:
-            response = client.get(path, params={parameter: value})
-            assert response.status_code in (400, 422), (parameter, value, response.text)
-            assert parameter in response.json()["detail"], (parameter, value)
-
-
-@pytest.mark.parametrize(
-    ("path", "params", "parameter"),
-    [
-        ("/api/v1/search", {"q": "x" * 10_000}, "q"),
-        ("/api/v1/search", {"q": "光\x00伏"}, "q"),
-        ("/api/v1/search", {"q": "\x1b[31m"}, "q"),
-        ("/api/v1/search", {}, "q"),
-        ("/api/v1/search", {"q": "光伏", "cursor": "forged"}, "cursor"),
-        ("/api/v1/search", {"q": "光伏", "type": "planet"}, "type"),
-        ("/api/v1/parks", {"q": "x" * 10_000}, "q"),
-        ("/api/v1/parks", {"cursor": "eyJzIjoibmFtZSJ9"}, "cursor"),
-        (
-            "/api/v1/figures",
-            {"value_normalized_min": 5, "value_normalized_max": 1},
-            "value_normalized_min",
-        ),
-        ("/api/v1/sources", {"date_min": "2026-01-01", "date_max": "2025-01-01"}, "date_min"),
-        ("/api/v1/stats/projects", {"group_by": "status,status"}, "group_by"),
-        ("/api/v1/projects", {"limit": "-1"}, "limit"),
-        ("/api/v1/projects", {"limit": ""}, "limit"),
-    ],
-)
-def test_bad_input_is_a_4xx_problem_naming_the_parameter(
-    client: TestClient, path: str, params: dict[str, Any], parameter: str
-) -> None:
-    response = client.get(path, params=params)
-    assert 400 <= response.status_code < 500, response.text
-    assert_problem(response, response.status_code, parameter)
-
-
-def test_a_truncated_cursor_is_refused(client: TestClient) -> None:
-    cursor = client.get("/api/v1/projects", params={"limit": 2}).json()["next_cursor"]
-    for cut in (1, len(cursor) // 2, len(cursor) - 1):
-        response = client.get("/api/v1/projects", params={"limit": 2, "cursor": cursor[:cut]})
-        assert_problem(response, 400, "cursor")
 
 
 def test_gram_counts_follow_every_write(client: TestClient, session: Session) -> None:
@@ -491,3 +422,158 @@ def test_gram_counts_follow_every_write(client: TestClient, session: Session) ->
     session.flush()
     assert mismatches() == []
     assert ids(client.get("/api/v1/projects", params={"q": "储能"})) == []
+
+
+def test_q_is_answered_from_the_bigram_index(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("this reads SQLite's query plan; PostgreSQL's is checked in the scale tests")
+    from sqlalchemy import select
+
+    from app.listing.matching import matches
+
+    statement = select(Project.id).where(
+        matches(session, Project.citation_subject, Project.id, Project.search_text, "江苏时代")
+    )
+    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = " | ".join(
+        str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+    )
+    assert (
+        "SEARCH search_grams USING PRIMARY KEY" in plan or "sqlite_autoindex_search_grams" in plan
+    ), plan
+    assert "SCAN projects" not in plan, plan
+
+
+# Bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "parameter"),
+    [
+        # Lists: limit, cursor, sort, fields, filters and q.
+        ("/api/v1/projects", {"limit": 0}, 422, "limit"),
+        ("/api/v1/projects", {"limit": 201}, 422, "limit"),
+        ("/api/v1/projects", {"limit": "ten"}, 422, "limit"),
+        ("/api/v1/projects", {"limit": "-1"}, 422, "limit"),
+        ("/api/v1/projects", {"limit": ""}, 422, "limit"),
+        ("/api/v1/projects", {"cursor": "not-a-cursor"}, 400, "cursor"),
+        ("/api/v1/parks", {"cursor": "eyJzIjoibmFtZSJ9"}, 400, "cursor"),
+        ("/api/v1/projects", {"sort": "no_such_field"}, 400, "sort"),
+        ("/api/v1/projects", {"sort": "name,name"}, 400, "sort"),
+        ("/api/v1/projects", {"fields": "id,secret"}, 400, "fields"),
+        ("/api/v1/projects", {"unknown_filter": "x"}, 400, "unknown_filter"),
+        (
+            "/api/v1/projects",
+            {"investment_cny_min": 2, "investment_cny_max": 1},
+            400,
+            "investment_cny_min",
+        ),
+        (
+            "/api/v1/figures",
+            {"value_normalized_min": 5, "value_normalized_max": 1},
+            400,
+            "value_normalized_min",
+        ),
+        (
+            "/api/v1/sources",
+            {"date_min": "2026-01-01", "date_max": "2025-01-01"},
+            400,
+            "date_min",
+        ),
+        ("/api/v1/projects", {"q": "x" * 201}, 422, "q"),
+        ("/api/v1/parks", {"q": "x" * 10_000}, 422, "q"),
+        ("/api/v1/projects", {"q": "光伏\x00"}, 422, "q"),
+        # `format: date` means YYYY-MM-DD; a number is not read as a timestamp.
+        ("/api/v1/projects", {"status_date_min": "yesterday"}, 422, "status_date_min"),
+        ("/api/v1/projects", {"status_date_min": "20250101"}, 422, "status_date_min"),
+        ("/api/v1/sources", {"date_max": "1.5"}, 422, "date_max"),
+        ("/api/v1/figures", {"period_start_min": "2025-1-1"}, 422, "period_start_min"),
+        ("/api/v1/projects/catl-ly9", {"as_of": "0"}, 422, "as_of"),
+        # Search.
+        ("/api/v1/search", {"q": "x" * 10_000}, 422, "q"),
+        ("/api/v1/search", {"q": "光\x00伏"}, 422, "q"),
+        ("/api/v1/search", {"q": "\x1b[31m"}, 422, "q"),
+        ("/api/v1/search", {}, 422, "q"),
+        ("/api/v1/search", {"q": "光伏", "cursor": "forged"}, 400, "cursor"),
+        ("/api/v1/search", {"q": "光伏", "type": "planet"}, 422, "type"),
+        # Stats.
+        ("/api/v1/stats/projects", {"group_by": "name"}, 400, "group_by"),
+        ("/api/v1/stats/projects", {"group_by": "status,status"}, 400, "group_by"),
+        ("/api/v1/stats/projects", {"limit": 5}, 400, "limit"),
+    ],
+)
+def test_bad_input_is_a_4xx_problem_naming_the_parameter(
+    client: TestClient, path: str, params: dict[str, Any], status: int, parameter: str
+) -> None:
+    assert_problem(client.get(path, params=params), status, parameter)
+
+
+def test_a_value_no_member_of_a_union_accepts_is_one_error(client: TestClient) -> None:
+    response = client.get("/api/v1/projects", params={"status": "demolished"})
+    body = assert_problem(response, 422, "status")
+    assert body["errors"] == [
+        {
+            "loc": ["query", "status", 0],
+            "msg": "Input should be 'landed', 'signed', 'under_construction' or "
+            "'in_production' or 'null'",
+        }
+    ]
+
+
+def test_a_cursor_for_another_sort_is_refused(client: TestClient) -> None:
+    cursor = client.get("/api/v1/projects", params={"limit": 1}).json()["next_cursor"]
+    response = client.get("/api/v1/projects", params={"cursor": cursor, "sort": "-name"})
+    assert_problem(response, 400, "cursor")
+
+
+def test_a_tampered_cursor_is_refused(client: TestClient) -> None:
+    cursor = client.get("/api/v1/projects", params={"limit": 1}).json()["next_cursor"]
+    forged = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
+    assert_problem(client.get("/api/v1/projects", params={"cursor": forged}), 400, "cursor")
+
+
+def test_a_truncated_cursor_is_refused(client: TestClient) -> None:
+    cursor = client.get("/api/v1/projects", params={"limit": 2}).json()["next_cursor"]
+    for cut in (1, len(cursor) // 2, len(cursor) - 1):
+        response = client.get("/api/v1/projects", params={"limit": 2, "cursor": cursor[:cut]})
+        assert_problem(response, 400, "cursor")
+
+
+@pytest.mark.parametrize("collection", DOCUMENTED, ids=lambda collection: collection.path)
+def test_numbers_beyond_64_bits_are_refused_by_name(
+    client: TestClient, collection: Collection
+) -> None:
+    path = "/api/v1" + collection.path
+    filters = collection.filters.model_fields
+    integers = [name for name, field in filters.items() if "int" in str(field.annotation)]
+    floats = [name for name, field in filters.items() if "float" in str(field.annotation)]
+    cases = [
+        *((name, value) for name in [*integers, "limit"] for value in (str(2**64), str(-(2**64)))),
+        *((name, value) for name in floats for value in ("1e400", "-inf", "NaN")),
+    ]
+    for parameter, value in cases:
+        assert_problem(client.get(path, params={parameter: value}), 422, parameter)
+
+
+SQL_FRAGMENTS = ["' OR '1'='1", "1; DROP TABLE projects; --", '" UNION SELECT * FROM sources --']
+
+
+def list_parameters(collection: Collection) -> list[str]:
+    return [*collection.filters.model_fields, "limit", "cursor", "sort", "fields", "format"]
+
+
+@pytest.mark.parametrize("collection", DOCUMENTED, ids=lambda collection: collection.path)
+def test_sql_fragments_in_every_parameter_are_harmless(
+    client: TestClient, collection: Collection
+) -> None:
+    path = "/api/v1" + collection.path
+    before = client.get(path, params={"limit": 200}).json()["total"]
+    for parameter in list_parameters(collection):
+        for fragment in SQL_FRAGMENTS:
+            response = client.get(path, params={parameter: fragment})
+            assert response.status_code in (200, 400, 422), (parameter, response.text)
+            if response.status_code == 200:
+                assert response.json()["total"] in (0, before), parameter
+            else:
+                assert parameter in response.json()["detail"]
+    assert client.get(path, params={"limit": 200}).json()["total"] == before

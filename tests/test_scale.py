@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, select, text
 
+from app.collections.catalog import BY_SUBJECT
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import Project, SearchGram
-from app.models.enums import SubjectType
-from app.plans import query_plans
-from app.search import documents, reindex
-from app.synth import AlreadySynthesizedError, synthesize
+from app.projections.search_index import reindex
+from app.services.plans import query_plans
+from app.services.synth import AlreadySynthesizedError, synthesize
 from tests.factories import app_on
 
 
@@ -57,9 +57,9 @@ def test_the_same_seed_gives_the_same_records(synthetic: Engine, tmp_path: Path)
     again.dispose()
 
 
-def indexed_state(connection: Connection, subject: SubjectType, ids: list[str]) -> object:
+def indexed_state(connection: Connection, subject: str, ids: list[str]) -> object:
     """The folded documents and the grams of these records."""
-    model = documents()[subject].model
+    model = BY_SUBJECT[subject].model
     texts = connection.execute(
         select(model.id, model.search_text).where(model.id.in_(ids)).order_by(model.id)
     ).all()
@@ -73,8 +73,8 @@ def indexed_state(connection: Connection, subject: SubjectType, ids: list[str]) 
 
 def test_synthetic_documents_and_grams_are_what_reindexing_writes(synthetic: Engine) -> None:
     with synthetic.begin() as connection:
-        for subject, document in documents().items():
-            model = document.model
+        for subject, collection in BY_SUBJECT.items():
+            model = collection.model
             ids = list(
                 connection.scalars(
                     select(model.id)
@@ -113,11 +113,11 @@ def test_every_documented_list_query_uses_an_index(synthetic: Engine) -> None:
 
 
 def test_a_search_is_answered_from_the_gram_index(synthetic: Engine) -> None:
-    from app.search import matches
+    from app.listing.matching import matches
 
     with synthetic.connect() as connection:
         statement = select(Project.id).where(
-            matches(connection, SubjectType.project, Project.id, Project.search_text, "光伏")
+            matches(connection, Project.citation_subject, Project.id, Project.search_text, "光伏")
         )
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET enable_seqscan = off"))
@@ -150,10 +150,12 @@ def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> Non
     """Page one and a later page (the cursor's seek) of each one-key sort, alone and within a
     district, are read in the order of an index: the database sorts nothing, so page 500
     costs what page 1 does."""
-    from app.api.collection import list_query_model
-    from app.api.projects import COLLECTION
-    from app.listing import encode_cursor, page_statements, parse_sort
-    from app.plans import _explain
+    from app.collections.projects import COLLECTION
+    from app.listing.cursor import decode_cursor, encode_cursor
+    from app.listing.params import parse_sort
+    from app.listing.statements import page_statements
+    from app.services.installation import cursor_key
+    from app.services.plans import _explain
 
     with synthetic.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -165,15 +167,17 @@ def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> Non
             within = {"district_id": [district]}
             for filters in ({}, within, {**within, "investment_cny_min": 1, "status_year_min": 1}):
                 params = {"sort": sort, **filters}
-                query = list_query_model(COLLECTION).model_validate(params)
-                first = page_statements(connection, COLLECTION.spec, query)
+                spec = COLLECTION.list_spec
+                query = COLLECTION.list_query.model_validate(params)
+                keys = parse_sort(sort, spec)
+                first = page_statements(connection, spec, query, keys, None, query.limit)
                 seeks = [first.bound(seek) for seek in first.seeks]
                 middle = connection.execute(seeks[0].offset(30).limit(1)).first()
                 assert middle is not None
-                keys = parse_sort(sort, COLLECTION.spec)
-                cursor = encode_cursor(keys, middle, session=connection, spec=COLLECTION.spec)
-                later = list_query_model(COLLECTION).model_validate({**params, "cursor": cursor})
-                page = page_statements(connection, COLLECTION.spec, later)
+                key = cursor_key(session=connection)
+                cursor = encode_cursor(keys, middle, key=key, scope=COLLECTION.subject)
+                after = decode_cursor(cursor, keys, scope=COLLECTION.subject, key=key)
+                page = page_statements(connection, spec, query, keys, after, query.limit)
                 later_seeks = [page.bound(seek) for seek in page.seeks]
                 for statement in (*seeks, *later_seeks):
                     plan = _explain(connection, statement.limit(21))

@@ -97,13 +97,3 @@ def test_errors_are_declared_as_problem_json(client: TestClient) -> None:
             for status in ("404", "422"):
                 content = operation["responses"][status]["content"]
                 assert "application/problem+json" in content, (path, method, status)
-
-
-def test_each_collection_declares_a_filter_for_each_query_parameter() -> None:
-    from app.api.registry import COLLECTIONS
-
-    for collection in COLLECTIONS:
-        declared = set(collection.filters.model_fields) - {"q"}
-        assert declared == collection.spec.filter_names, collection.path
-        assert "id" in collection.spec.sortable, collection.path
-        assert set(collection.spec.sortable) <= set(collection.spec.columns), collection.path

@@ -8,14 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.seeding import SeedError, read_seed_file, seed_database
-from tests.factories import COLLECTIONS, citykb
+from app.services.seed_file import SeedError, read_seed_file
+from app.services.seeding import seed_database
+from tests.factories import COLLECTION_TAGS, citykb
 
 
 def snapshot(client: TestClient) -> dict[str, str]:
     return {
         name: client.get(f"/api/v1/{name}", params={"limit": 200}).headers["etag"]
-        for name in COLLECTIONS
+        for name in COLLECTION_TAGS
     }
 
 

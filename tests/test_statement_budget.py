@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from app.models import Scope
+from app.services.keys import create_key
 
 BUDGET = {
     "/api/v1/projects": 4,
@@ -57,7 +61,7 @@ def test_a_page_costs_the_same_statements_at_any_size(
     large = run(client, engine, path, limit=200, **params)
     cursor = client.get(path, params={"limit": 1, **params}).json()["next_cursor"]
     later = run(client, engine, path, limit=1, cursor=cursor, **params)
-    # The second request may find its count kept from the first (app/listing.py).
+    # The second request may find its count kept from the first (app/services/lists.py).
     assert len(large) <= len(small) <= BUDGET[path], (small, large)
     assert len(later) <= BUDGET[path] + 1, later  # a nullable key's page may add its nulls
 
@@ -72,3 +76,39 @@ def test_each_read_stays_within_its_statement_budget(client: TestClient, engine:
     assert len(stats) <= BUDGET["/api/v1/stats/projects"], stats
     found = run(client, engine, "/api/v1/search", q="光伏", limit=50)
     assert len(found) <= BUDGET["/api/v1/search"], found
+
+
+def etag_of(client: TestClient, path: str) -> str:
+    return client.get(path).headers["etag"]
+
+
+PATCH_BUDGET = 18
+"""A one-field PATCH, from the key's check to the history, counting SAVEPOINT bookkeeping."""
+
+
+def test_a_one_field_patch_stays_within_its_statement_budget(
+    client: TestClient, engine: Engine, session: Session
+) -> None:
+    _, token = create_key(session=session, name="budget", scope=Scope.curator)
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    path = "/api/v1/projects/catl-ly9"
+    # A curator's key in use: its rate bucket exists and its last use is recorded.
+    first = {"status_year": 2025}
+    warm = client.patch(path, json=first, headers={**headers, "If-Match": etag_of(client, path)})
+    assert warm.status_code == 200, warm.text
+    etag = warm.headers["etag"]
+    with statements(engine) as seen:
+        patched = client.patch(
+            path,
+            json={"description": "A lighthouse-factory project."},
+            headers={**headers, "If-Match": etag},
+        )
+    assert patched.status_code == 200, patched.text
+    assert len(seen) <= PATCH_BUDGET, "\n".join(seen)
+    # The answer, the history and GET give the same bytes: one rendering, stored once.
+    assert client.get(path).content == patched.content
+    assert client.get(path).headers["etag"] == patched.headers["etag"]
+    history = client.get(path + "/history").json()["items"]
+    assert [change["after"] for change in history] == [warm.json(), patched.json()]
+    assert history[-1]["before"] == warm.json()

@@ -6,14 +6,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.api.collection import WRITE_PROBLEMS, body_of_type
+from app.api.openapi import WRITE_PROBLEMS
 from app.api.params import refuse_repeated
+from app.api.write_routes import body_of_type
 from app.auth import AdminKey, spending_a_token
 from app.db import SessionsDep, begin_write, taking_write_turn
 from app.errors import PROBLEM_RESPONSES, AppError, ProblemError
 from app.http import json_response
 from app.services.importing import ImportProblemError, import_records
-from app.services.writes import DuplicateKeyError, loads_strictly
+from app.strict_json import DuplicateKeyError, loads_strictly
 
 router = APIRouter(tags=["import"])
 IMPORT_TYPES = ("application/x-ndjson", "application/yaml", "application/json")

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from app.errors import bad_parameter
-from app.listing import MAX_REPEATED
+from app.listing.params import MAX_REPEATED
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -5,34 +5,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from app.api.params import documented, query_of
+from app.collections.catalog import BY_SUBJECT, DOCUMENTED, SubjectType
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, bad_parameter
 from app.http import json_response
-from app.listing import (
-    CONTROL_CHARACTERS,
-    NO_CONTROL_CHARACTERS,
-    Q_MAX_LENGTH,
-    refuse_control_characters,
-    seal,
-    unseal,
-)
-from app.models.enums import SubjectType
+from app.listing.cursor import seal, unseal
+from app.listing.params import Q_MAX_LENGTH
 from app.services.installation import cursor_key
 from app.services.search import CANDIDATES_PER_KIND, search_all
+from app.text import CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS, refuse_control_characters
 
 router = APIRouter(tags=["search"])
 CURSOR_SCOPE = "search"
-
-COLLECTION_PATHS = {
-    SubjectType.project: "projects",
-    SubjectType.park: "parks",
-    SubjectType.renewal_case: "renewal-cases",
-    SubjectType.zero_carbon_factory: "zero-carbon-factories",
-    SubjectType.organization: "organizations",
-    SubjectType.district: "districts",
-    SubjectType.figure: "figures",
-    SubjectType.source: "sources",
-}
 
 
 _TEXT = f"[^{CONTROL_CHARACTERS}]"
@@ -114,7 +98,7 @@ def search(
     with `q`, then one that contains it, then any other text that does."""
     if not query.q.strip():
         raise bad_parameter("q", "give some text to search for")
-    subjects = query.type or list(COLLECTION_PATHS)
+    subjects = [str(kind) for kind in query.type] or [item.subject for item in DOCUMENTED]
     key = cursor_key(session=session)
     offset = 0
     if query.cursor is not None:
@@ -133,7 +117,7 @@ def search(
             "name": hit.name,
             "name_en": hit.name_en,
             "snippet": hit.snippet,
-            "url": f"/api/v1/{COLLECTION_PATHS[hit.subject]}/{hit.id}",
+            "url": f"/api/v1/{BY_SUBJECT[hit.subject].tag}/{hit.id}",
         }
         for hit in hits
     ]
@@ -147,5 +131,5 @@ def search(
     )
 
 
-def _ranked_cap(subjects: list[SubjectType]) -> int:
+def _ranked_cap(subjects: list[str]) -> int:
     return CANDIDATES_PER_KIND * len(subjects)

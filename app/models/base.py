@@ -3,8 +3,6 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlalchemy import Index, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from app.models.enums import SubjectType
-
 if TYPE_CHECKING:
     from app.models.citation import Citation
 
@@ -17,6 +15,10 @@ NAMING_CONVENTION = {
 }
 
 SLUG_LENGTH = 80
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""A record's id: lower-case words of letters and digits, joined by hyphens."""
+SEARCH_TEXT_LENGTH = 4000
+SUBJECT_TYPE_LENGTH = 40
 
 
 class Base(DeclarativeBase):
@@ -26,14 +28,16 @@ class Base(DeclarativeBase):
 class Cited:
     """A record with a slug id whose facts are backed by citations."""
 
-    citation_subject: ClassVar[SubjectType]
+    citation_subject: ClassVar[str]
+    """The kind of record, as citations, figures and the history name it."""
 
     id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
-    search_text: Mapped[str] = mapped_column(String(4000), default="")
-    """The record's text folded for search (simplified script, lower case); see app/search.py."""
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_LENGTH), default="")
+    """The record's text folded for search (simplified script, lower case); see
+    app/projections/search_index.py."""
     rendered: Mapped[str | None] = mapped_column(Text, deferred=True)
     """The record as the API reads it (JSON), rewritten by every flush that touches the record,
-    so that reads serve it as it is; see app/rendered.py."""
+    so that reads serve it as it is; see app/projections/rendering.py."""
 
     @declared_attr
     def citations(cls) -> Mapped[list["Citation"]]:
@@ -41,7 +45,7 @@ class Cited:
             "Citation",
             primaryjoin=(
                 f"and_(foreign(Citation.subject_id) == {cls.__name__}.id, "  # type: ignore[attr-defined]
-                f"Citation.subject_type == '{cls.citation_subject.value}')"
+                f"Citation.subject_type == '{cls.citation_subject}')"
             ),
             viewonly=True,
             lazy="selectin",
@@ -74,8 +78,9 @@ def add_unrendered_index(model: type[Cited]) -> None:
 def add_sort_indexes(model: type[Base], *names: str) -> None:
     """Indexes that let `ORDER BY name [DESC], id` with nulls last read in index order.
 
-    A nullable column sorts as `(column IS NULL), column, id` (see app/listing.py), which needs
-    one index per direction; a column that cannot be null needs one index read either way."""
+    A nullable column sorts as `(column IS NULL), column, id` (see app/listing/statements.py),
+    which needs one index per direction; a column that cannot be null needs one index read
+    either way."""
     table = model.__table__
     assert isinstance(table, Table)
     id_column = table.c.id

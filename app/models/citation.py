@@ -1,8 +1,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import SLUG_LENGTH, Base
-from app.models.enums import SubjectType, enum_column
+from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base
 
 QUOTE_MAX_LENGTH = 40
 
@@ -18,7 +17,7 @@ class Citation(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject_type: Mapped[SubjectType] = mapped_column(enum_column(SubjectType, "subject_type"))
+    subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH))
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH))
     fields: Mapped[str | None] = mapped_column(String(300))
     """Comma-separated names of the record's fields this citation supports."""

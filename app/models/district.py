@@ -2,14 +2,14 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, NamedRecord, add_sort_indexes
-from app.models.enums import DistrictKind, SubjectType, enum_column
+from app.models.enums import DistrictKind, enum_column
 
 
 class District(NamedRecord, Base):
     """The city, and a province, county, district or zone the source names, as a hierarchy."""
 
     __tablename__ = "districts"
-    citation_subject = SubjectType.district
+    citation_subject = "district"
 
     kind: Mapped[DistrictKind | None] = mapped_column(
         enum_column(DistrictKind, "district_kind"), index=True

@@ -70,19 +70,6 @@ class BaseUnit(StrEnum):
     rank = "rank"
 
 
-class SubjectType(StrEnum):
-    """The kinds of record a figure or a citation can describe."""
-
-    project = "project"
-    park = "park"
-    renewal_case = "renewal_case"
-    zero_carbon_factory = "zero_carbon_factory"
-    organization = "organization"
-    district = "district"
-    source = "source"
-    figure = "figure"
-
-
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:
     """A portable enum column: VARCHAR plus a named CHECK constraint."""
     return sa.Enum(

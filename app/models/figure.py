@@ -3,8 +3,8 @@ from datetime import date
 from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import SLUG_LENGTH, Base, Cited, add_sort_indexes
-from app.models.enums import BaseUnit, FigureKind, Qualifier, SubjectType, enum_column
+from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base, Cited, add_sort_indexes
+from app.models.enums import BaseUnit, FigureKind, Qualifier, enum_column
 
 
 class Figure(Cited, Base):
@@ -12,11 +12,9 @@ class Figure(Cited, Base):
 
     __tablename__ = "figures"
     __table_args__ = (Index(None, "subject_type", "subject_id"),)
-    citation_subject = SubjectType.figure
+    citation_subject = "figure"
 
-    subject_type: Mapped[SubjectType] = mapped_column(
-        enum_column(SubjectType, "figure_subject_type")
-    )
+    subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH))
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), index=True)
     metric: Mapped[str] = mapped_column(String(60))
     label: Mapped[str] = mapped_column(String(200))

@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import SLUG_LENGTH, Base
-from app.models.enums import SubjectType, enum_column
+from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base
+from app.models.enums import enum_column
 
 
 class Action(StrEnum):
@@ -22,9 +22,7 @@ class RecordHistory(Base):
     __table_args__ = (Index(None, "subject_type", "subject_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject_type: Mapped[SubjectType] = mapped_column(
-        enum_column(SubjectType, "history_subject_type")
-    )
+    subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH))
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH))
     action: Mapped[Action] = mapped_column(enum_column(Action, "history_action"))
     actor: Mapped[str] = mapped_column(String(100))

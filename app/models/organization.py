@@ -2,14 +2,14 @@ from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, NamedRecord, add_sort_indexes
-from app.models.enums import OrganizationKind, SubjectType, enum_column
+from app.models.enums import OrganizationKind, enum_column
 
 
 class Organization(NamedRecord, Base):
     """A company, agency or committee the source names."""
 
     __tablename__ = "organizations"
-    citation_subject = SubjectType.organization
+    citation_subject = "organization"
 
     kind: Mapped[OrganizationKind | None] = mapped_column(
         enum_column(OrganizationKind, "organization_kind"), index=True

@@ -2,14 +2,14 @@ from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, NamedRecord, add_sort_indexes
-from app.models.enums import ParkKind, SubjectType, enum_column
+from app.models.enums import ParkKind, enum_column
 
 
 class Park(NamedRecord, Base):
     """An industrial park, innovation community or renewed site."""
 
     __tablename__ = "parks"
-    citation_subject = SubjectType.park
+    citation_subject = "park"
 
     kind: Mapped[ParkKind | None] = mapped_column(enum_column(ParkKind, "park_kind"), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)

@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, NamedRecord, add_filtered_sort_indexes, add_sort_indexes
-from app.models.enums import ProjectStatus, Qualifier, SubjectType, enum_column
+from app.models.enums import ProjectStatus, Qualifier, enum_column
 from app.models.organization import Organization
 
 project_organizations = Table(
@@ -19,7 +19,7 @@ class Project(NamedRecord, Base):
     """A major investment project."""
 
     __tablename__ = "projects"
-    citation_subject = SubjectType.project
+    citation_subject = "project"
 
     sector: Mapped[str | None] = mapped_column(String(100), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)

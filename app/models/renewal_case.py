@@ -2,14 +2,14 @@ from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, NamedRecord, add_sort_indexes
-from app.models.enums import Qualifier, SubjectType, enum_column
+from app.models.enums import Qualifier, enum_column
 
 
 class RenewalCase(NamedRecord, Base):
     """How an old industrial site was renewed: what it was, what it became, and how."""
 
     __tablename__ = "renewal_cases"
-    citation_subject = SubjectType.renewal_case
+    citation_subject = "renewal_case"
 
     park_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)

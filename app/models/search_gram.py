@@ -1,8 +1,7 @@
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import SLUG_LENGTH, Base
-from app.models.enums import SubjectType, enum_column
+from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base
 
 
 class SearchGram(Base):
@@ -18,9 +17,7 @@ class SearchGram(Base):
     __table_args__ = (Index(None, "subject_id", "subject_type"), {"sqlite_with_rowid": False})
 
     gram: Mapped[str] = mapped_column(String(8), primary_key=True)
-    subject_type: Mapped[SubjectType] = mapped_column(
-        enum_column(SubjectType, "search_subject_type"), primary_key=True
-    )
+    subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
 
 
@@ -29,8 +26,6 @@ class SearchGramCount(Base):
 
     __tablename__ = "search_gram_counts"
 
-    subject_type: Mapped[SubjectType] = mapped_column(
-        enum_column(SubjectType, "gram_count_subject_type"), primary_key=True
-    )
+    subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH), primary_key=True)
     gram: Mapped[str] = mapped_column(String(8), primary_key=True)
     records: Mapped[int] = mapped_column(Integer)

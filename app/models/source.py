@@ -4,14 +4,13 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Cited, add_sort_indexes
-from app.models.enums import SubjectType
 
 
 class Source(Cited, Base):
     """A document the knowledge base cites."""
 
     __tablename__ = "sources"
-    citation_subject = SubjectType.source
+    citation_subject = "source"
 
     title: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str | None] = mapped_column(String(300))

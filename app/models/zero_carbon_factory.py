@@ -2,7 +2,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Cited, add_sort_indexes
-from app.models.enums import RecognitionStage, SubjectType, ZeroCarbonLevel, enum_column
+from app.models.enums import RecognitionStage, ZeroCarbonLevel, enum_column
 from app.models.organization import Organization
 
 
@@ -10,7 +10,7 @@ class ZeroCarbonFactory(Cited, Base):
     """An organization's recognition as a zero-carbon or near-zero-carbon factory."""
 
     __tablename__ = "zero_carbon_factories"
-    citation_subject = SubjectType.zero_carbon_factory
+    citation_subject = "zero_carbon_factory"
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     level: Mapped[ZeroCarbonLevel] = mapped_column(

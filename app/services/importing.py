@@ -11,22 +11,17 @@ import yaml
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.collections.catalog import BY_KEY, BY_SUBJECT, BY_TABLE, SEEDING_ORDER
 from app.models import Action, RecordHistory, Source
 from app.models.base import SLUG_LENGTH
-from app.seeding import (
-    COLLECTION_OF_SUBJECT,
-    COLLECTION_OF_TABLE,
-    COLLECTIONS,
-    SEED_MODELS,
-    Change,
+from app.services.seed_file import (
     PlainYamlLoader,
     SeedError,
     SeedReport,
     YamlAliasError,
-    apply_seed,
     validate_seed,
 )
-from app.services.writes import MODELS, WriteSpec
+from app.services.seeding import Change, apply_seed
 
 RECORD = re.compile(r"^([a-z_]+\[[^\]]+\])")
 PROBLEM_LENGTH = 300
@@ -34,13 +29,13 @@ PROBLEM_LENGTH = 300
 PROBLEMS_SHOWN = 100
 LOOKUP_BATCH = 500
 REFERENCES: dict[str, list[tuple[str, str]]] = {
-    key: [
-        (column.key, COLLECTION_OF_TABLE[foreign_key.column.table.name])
-        for column in model.__table__.columns  # type: ignore[attr-defined]
+    collection.key: [
+        (column.key, BY_TABLE[foreign_key.column.table.name].key)
+        for column in collection.table.columns
         for foreign_key in column.foreign_keys
     ]
-    + ([("organization_ids", "organizations")] if key == "projects" else [])
-    for key, model in COLLECTIONS
+    + ([(links.field, links.target)] if (links := collection.links) is not None else [])
+    for collection in SEEDING_ORDER
 }
 """Each collection's fields that name another record: (field, the collection it is in)."""
 
@@ -82,7 +77,7 @@ def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
             problems.append(f'line {number}: expected {{"collection": ..., "record": {{...}}}}')
             continue
         key = entry["collection"]
-        if key not in SEED_MODELS:
+        if key not in BY_KEY:
             problems.append(f"line {number}: unknown collection {key!r}")
             continue
         records = raw.setdefault(key, [])
@@ -166,7 +161,7 @@ class _History:
 
     def changed(self, key: str, changes: Sequence[Change]) -> None:
         at = dt.datetime.now(dt.UTC)
-        subject = WriteSpec(key).subject
+        subject = BY_KEY[key].subject
         self.session.execute(
             insert(RecordHistory),
             [
@@ -191,7 +186,7 @@ class _History:
 def _references(raw: Any) -> dict[str, set[str]]:
     """The ids a file's records may refer to, by collection, read from the records as given
     (validation comes later: anything odd is skipped here, and refused there)."""
-    found: dict[str, set[str]] = {collection: set() for collection in MODELS}
+    found: dict[str, set[str]] = {collection: set() for collection in BY_KEY}
 
     def note(collection: str | None, value: Any) -> None:
         for item in value if isinstance(value, list) else [value]:
@@ -218,7 +213,8 @@ def _references(raw: Any) -> dict[str, set[str]]:
                 note(collection, record.get(name))
             subject = record.get("subject")
             if isinstance(subject, dict) and isinstance(subject.get("type"), str):
-                note(COLLECTION_OF_SUBJECT.get(subject["type"]), subject.get("id"))
+                described = BY_SUBJECT.get(subject["type"])
+                note(None if described is None else described.key, subject.get("id"))
             citations = record.get("citations", [record.get("citation")])
             for citation in citations if isinstance(citations, list) else []:
                 if isinstance(citation, dict):
@@ -232,10 +228,10 @@ class _Stored:
 
     def __init__(self, session: Session, raw: Any) -> None:
         self.session = session
-        self.known: dict[str, dict[str, bool]] = {collection: {} for collection in MODELS}
+        self.known: dict[str, dict[str, bool]] = {collection: {} for collection in BY_KEY}
         self.lengths: dict[str, int] = {}
         for collection, ids in _references(raw).items():
-            model, wanted = MODELS[collection], sorted(ids)
+            model, wanted = BY_KEY[collection].model, sorted(ids)
             for start in range(0, len(wanted), LOOKUP_BATCH):
                 chunk = wanted[start : start + LOOKUP_BATCH]
                 held = set(session.scalars(select(model.id).where(model.id.in_(chunk))))
@@ -249,7 +245,7 @@ class _Stored:
     def exists(self, collection: str, record_id: str) -> bool:
         known = self.known[collection]
         if record_id not in known:
-            model = MODELS[collection]
+            model = BY_KEY[collection].model
             held = self.session.scalar(select(model.id).where(model.id == record_id))
             known[record_id] = held is not None
         return known[record_id]
@@ -279,7 +275,7 @@ def import_records(
         seed = validate_seed(raw, stored.exists, stored.paragraphs)
     except SeedError as error:
         raise ImportProblemError(_with_lines(error.problems, lines)) from None
-    on_validated(sum(len(getattr(seed, key)) for key in SEED_MODELS))
+    on_validated(sum(len(getattr(seed, key)) for key in BY_KEY))
     try:
         return apply_seed(
             session=session, seed=seed, log=_History(session, actor, progress), dry_run=dry_run

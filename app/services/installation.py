@@ -5,7 +5,7 @@ import secrets
 from sqlalchemy import Connection, insert, select
 
 from app.config import get_settings
-from app.errors import AppError
+from app.errors import unavailable
 from app.models import InstallationSetting
 from app.reader import Reader, connection_of
 
@@ -40,10 +40,8 @@ def cursor_key(*, session: Reader) -> bytes:
     if key is None:
         value = connection.scalar(_CURSOR_KEY_SQL)
         if value is None:
-            raise AppError(
-                503,
-                "The database is not prepared (no cursor key): run `citykb db upgrade`.",
-                headers={"Retry-After": "5"},
+            raise unavailable(
+                "The database is not prepared (no cursor key): run `citykb db upgrade`."
             )
         key = _cursor_keys[database] = value.encode()
     return key

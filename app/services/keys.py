@@ -52,6 +52,15 @@ def authenticate(*, session: Session, token: str) -> ApiKey | None:
     return key
 
 
-def record_use(*, session: Session, key_id: int) -> None:
-    """Record that the key is used now, in the session's (write) transaction."""
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=_now()))
+USE_RECORDED_EVERY = dt.timedelta(minutes=1)
+"""How precisely a key's last use is kept: a key used again within this is not rewritten."""
+
+
+def record_use(*, session: Session, key: ApiKey) -> None:
+    """Record that the key is used now, in the session's (write) transaction, unless its last
+    use is recorded as less than `USE_RECORDED_EVERY` ago."""
+    now, last = _now(), key.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite keeps no zone; every time is UTC
+        last = last.replace(tzinfo=dt.UTC)
+    if last is None or now - last >= USE_RECORDED_EVERY:
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))

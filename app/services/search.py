@@ -1,12 +1,15 @@
+"""Search across every collection: matches ranked by how their names meet the query."""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.collections.catalog import BY_SUBJECT
+from app.listing.matching import matches
 from app.models import Citation
-from app.models.enums import SubjectType
-from app.search import documents, matches, snippet
 from app.text import fold
 
 CANDIDATES_PER_KIND = 1000
@@ -15,7 +18,7 @@ CANDIDATES_PER_KIND = 1000
 
 @dataclass(frozen=True)
 class Hit:
-    subject: SubjectType
+    subject: str
     id: str
     name: str
     name_en: str | None
@@ -37,24 +40,27 @@ def _score(q: str, name: str, name_en: str | None) -> int:
 
 
 def search_all(
-    *, session: Session, q: str, subjects: list[SubjectType], limit: int, offset: int
+    *, session: Session, q: str, subjects: list[str], limit: int, offset: int
 ) -> tuple[list[Hit], int]:
     """Rank the records of these kinds that match `q`, best first; one page and the total."""
     folded = fold(q.strip())
-    ranked: list[tuple[tuple[Any, ...], SubjectType, Any]] = []
+    ranked: list[tuple[tuple[Any, ...], str, Any]] = []
     total = 0
     for subject in subjects:
-        document = documents()[subject]
-        model = document.model
+        collection = BY_SUBJECT[subject]
+        model = collection.model
         condition = matches(session, subject, model.id, model.search_text, q)
         total += session.scalar(select(func.count()).select_from(model).where(condition)) or 0
         rows = session.execute(
-            document.select().where(condition).order_by(model.id).limit(CANDIDATES_PER_KIND)
+            collection.document_select()
+            .where(condition)
+            .order_by(model.id)
+            .limit(CANDIDATES_PER_KIND)
         ).all()
         for row in rows:
             record_id, name = row[0], row[1]
             score = _score(folded, name, _english_name(subject, row))
-            ranked.append(((-score, len(name), subject.value, record_id), subject, row))
+            ranked.append(((-score, len(name), subject, record_id), subject, row))
     ranked.sort(key=lambda entry: entry[0])
     page = ranked[offset : offset + limit]
     quotes = _quotes(session, [(subject, row[0]) for _, subject, row in page])
@@ -74,19 +80,31 @@ def search_all(
     return hits, total
 
 
-def _english_name(subject: SubjectType, row: Any) -> str | None:
-    english = documents()[subject].english
+def snippet(parts: Iterable[str | None], q: str, *, width: int = 24) -> str | None:
+    """The stretch of the first part that contains `q`, with a little context."""
+    folded_q = fold(q.strip())
+    for part in parts:
+        if not part:
+            continue
+        at = fold(part).find(folded_q)
+        if at < 0:
+            continue
+        start, end = max(0, at - width), min(len(part), at + len(folded_q) + width)
+        return ("…" if start else "") + part[start:end] + ("…" if end < len(part) else "")
+    return None
+
+
+def _english_name(subject: str, row: Any) -> str | None:
+    english = BY_SUBJECT[subject].document.english
     return None if english is None else row[1 + english]  # row[0] is the id
 
 
-def _quotes(
-    session: Session, records: list[tuple[SubjectType, str]]
-) -> dict[tuple[SubjectType, str], list[str]]:
+def _quotes(session: Session, records: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
     if not records:
         return {}
     ids = sorted({record_id for _, record_id in records})
     wanted = set(records)
-    found: dict[tuple[SubjectType, str], list[str]] = {}
+    found: dict[tuple[str, str], list[str]] = {}
     for subject, subject_id, quote in session.execute(
         select(Citation.subject_type, Citation.subject_id, Citation.quote)
         .where(Citation.subject_id.in_(ids))

@@ -1,209 +1,104 @@
 """Curated writes: create, merge-patch and delete records, each change kept in the history.
 
-A write takes a collection's seed record format and passes the seed file's rules (citations
-for every stated field, references that exist, units the normalizer knows), checked against the
-database. Services never commit: the request's session does."""
+A write takes its collection's record format and passes the rules seed files pass, checked
+against the database. Rows are written as they are and the record's projections follow at
+once (`app.projections.upkeep.project`): the new rendering is what the answer, the history
+and the next GET all read. Services never commit: the request's session does."""
 
-import datetime as dt
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, ValidationError
 from pypinyin import lazy_pinyin
 from slugify import slugify
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import AppError, ProblemError
-from app.models import Action, Citation, Figure, RecordHistory, Source, project_organizations
-from app.models.base import SLUG_LENGTH, Base, Cited
-from app.models.enums import SubjectType
-from app.seeding import (
-    COLLECTIONS,
-    SEED_MODELS,
+from app.collections.base import Collection
+from app.collections.catalog import BY_KEY, BY_TABLE
+from app.collections.figures import FigureSeed
+from app.errors import AppError
+from app.models import Action, Citation, Figure, Source
+from app.models.base import Base
+from app.projections.rendering import stored_or_fresh
+from app.projections.upkeep import Touched, project
+from app.services.history import record_change
+from app.services.rules import (
+    SOURCES,
     UNCITED_FIELDS,
-    FigureSeed,
-    ProjectSeed,
-    assign,
-    assign_organizations,
+    Exists,
+    Paragraphs,
     check_record,
+    citation_rows,
     record_values,
-    sync_citations,
     unsourced_citations,
 )
-
-Render = Callable[[Any], dict[str, Any]]
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-MODELS: dict[str, type[Cited]] = dict(COLLECTIONS)
+from app.services.write_bodies import invalid, parse_patch, validation_problems
 
 
-@dataclass(frozen=True)
-class WriteSpec:
-    """How one collection is written: its seed key, its ORM model, its record format."""
+def _exists(session: Session, known: set[tuple[str, str]]) -> Exists:
+    """Whether a record exists: those in `known` (the record's references before a patch)
+    do, for the database keeps every reference pointing at a record."""
 
-    key: str
-
-    @property
-    def model(self) -> type[Cited]:
-        return MODELS[self.key]
-
-    @property
-    def seed(self) -> type[BaseModel]:
-        return SEED_MODELS[self.key]
-
-    @property
-    def subject(self) -> SubjectType:
-        return self.model.citation_subject
-
-    @property
-    def citations_field(self) -> str:
-        return "citation" if self.seed is FigureSeed else "citations"
-
-
-@cache
-def create_model_for(spec: WriteSpec) -> type[BaseModel]:
-    """The seed record format with `id` optional: made from the name when not given."""
-    return create_model(
-        f"{spec.seed.__name__.removesuffix('Seed')}Create",
-        __base__=spec.seed,
-        id=(str | None, Field(None, pattern=SLUG_PATTERN, max_length=SLUG_LENGTH)),
-    )
-
-
-@cache
-def field_adapters(spec: WriteSpec) -> dict[str, TypeAdapter[Any]]:
-    """A validator for each field of the record format, to check a merge patch field by field.
-
-    Built once, when the routes are (pydantic builds validators lazily, and not thread-safely)."""
-    return {
-        name: TypeAdapter(field.annotation)  # type: ignore[arg-type]
-        for name, field in spec.seed.model_fields.items()
-    }
-
-
-def invalid(problems: list[tuple[str, str]], *, status: int = 422) -> AppError:
-    """A problem naming each field of the body that breaks a rule."""
-    errors = [
-        ProblemError(loc=["body", *path.replace("[", ".").replace("]", "").split(".")], msg=msg)
-        for path, msg in problems
-    ]
-    detail = "; ".join(f"{path}: {msg}" for path, msg in problems)
-    return AppError(status, f"Invalid body: {detail}", errors=errors)
-
-
-def _validation_problems(error: ValidationError) -> list[tuple[str, str]]:
-    return [
-        (".".join(str(part) for part in err["loc"]) or "(body)", err["msg"])
-        for err in error.errors()
-    ]
-
-
-class DuplicateKeyError(ValueError):
-    """A JSON object gives a key twice; `path` names it, dotted from the document's root."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path}: a key given twice in one object")
-        self.path = path
-
-
-class _Object(dict[str, Any]):
-    duplicate: str | None = None
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _Object:
-    found = _Object(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                found.duplicate = key
-                break
-            seen.add(key)
-    return found
-
-
-def _duplicate_path(document: Any) -> str | None:
-    pending: list[tuple[Any, str]] = [(document, "")]
-    while pending:
-        node, path = pending.pop()
-        children: Any = ()
-        if isinstance(node, _Object):
-            if node.duplicate is not None:
-                return f"{path}.{node.duplicate}" if path else node.duplicate
-            children = node.items()
-        elif isinstance(node, list):
-            children = enumerate(node)
-        pending.extend((child, f"{path}.{name}" if path else str(name)) for name, child in children)
-    return None
-
-
-def loads_strictly(document: bytes | str) -> Any:
-    """Parse JSON as orjson does (no NaN, no lone surrogate, at most 1024 levels deep): a
-    ValueError for anything else, a DuplicateKeyError for an object giving a key twice at any
-    depth, which orjson would silently resolve to the last."""
-    parsed = orjson.loads(document)
-    try:
-        # Read again to see every key: orjson cannot tell, and the standard library can.
-        again = json.loads(document, object_pairs_hook=_object)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    path = _duplicate_path(again)
-    if path is not None:
-        raise DuplicateKeyError(path)
-    return parsed
-
-
-def json_object(body: bytes, what: str) -> dict[str, Any]:
-    """The body as a JSON object: a 422 naming the problem for anything else."""
-    try:
-        document = loads_strictly(body)
-    except DuplicateKeyError as error:
-        raise invalid([(error.path, "this key is given twice in one object")]) from None
-    except ValueError as error:
-        raise invalid([("(body)", f"not valid JSON: {error}")]) from None
-    if not isinstance(document, dict):
-        raise invalid([("(body)", f"{what} is a JSON object")])
-    return document
-
-
-def parse_create(spec: WriteSpec, body: bytes) -> BaseModel:
-    """Validate a create body strictly: no unknown fields, no coerced types, no key twice."""
-    json_object(body, "a record")
-    try:
-        return create_model_for(spec).model_validate_json(body, strict=True)
-    except ValidationError as error:
-        raise invalid(_validation_problems(error)) from None
-
-
-def _exists(session: Session) -> Callable[[str, str], bool]:
-    def exists(collection: str, record_id: str) -> bool:
-        return session.get(MODELS[collection], record_id) is not None
+    def exists(key: str, record_id: str) -> bool:
+        if (key, record_id) not in known:
+            table = BY_KEY[key].table
+            found = session.scalar(select(table.c.id).where(table.c.id == record_id))
+            if found is None:
+                return False
+            known.add((key, record_id))
+        return True
 
     return exists
 
 
-def source_paragraphs(session: Session) -> Callable[[str], int | None]:
+def source_paragraphs(session: Session) -> Paragraphs:
     """How many paragraphs a source in the database has (None for one it lacks)."""
+    counts: dict[str, int | None] = {}
 
     def paragraphs(source_id: str) -> int | None:
-        source = session.get(Source, source_id)
-        return None if source is None else source.paragraph_count
+        if source_id not in counts:
+            counts[source_id] = session.scalar(
+                select(Source.paragraph_count).where(Source.id == source_id)
+            )
+        return counts[source_id]
 
     return paragraphs
 
 
-def _check(session: Session, spec: WriteSpec, record: BaseModel) -> None:
-    problems = list(check_record(record, spec.model, _exists(session), source_paragraphs(session)))
+def _references(collection: Collection, record: Any) -> set[tuple[str, str]]:
+    """The records a record names, its citations' sources included: (collection key, id)."""
+    found = {
+        (BY_TABLE[foreign_key.column.table.name].key, value)
+        for column in collection.table.columns
+        if (value := getattr(record, column.key, None)) is not None
+        for foreign_key in column.foreign_keys
+    }
+    if collection.links is not None:
+        links = collection.links
+        found |= {(links.target, other) for other in getattr(record, links.field)}
+    return found | {(SOURCES, citation.source_id) for citation in _citations(record)}
+
+
+def _citations(record: Any) -> list[Any]:
+    return [record.citation] if isinstance(record, FigureSeed) else list(record.citations)
+
+
+def _check(session: Session, collection: Collection, record: Any, old: Any | None) -> None:
+    """Check a record against the rules; what `old` (the record before a patch) states was
+    checked when it was written."""
+    known = set() if old is None else _references(collection, old)
+    known_citations = set() if old is None else {c.identity for c in _citations(old)}
+    exists, paragraphs = _exists(session, known), source_paragraphs(session)
+    problems = list(
+        check_record(record, collection.model, exists, paragraphs, known_citations=known_citations)
+    )
     problems += [(path, "name the cited source") for path in unsourced_citations(record)]
     if problems:
         raise invalid(problems)
 
 
-def _slug_source(spec: WriteSpec, record: BaseModel) -> str:
+def _slug_words(record: BaseModel) -> str:
     values = record.model_dump()
     if isinstance(record, FigureSeed):
         return f"{record.subject.id} {record.metric}"
@@ -212,195 +107,212 @@ def _slug_source(spec: WriteSpec, record: BaseModel) -> str:
     return str(values.get("name_en") or " ".join(lazy_pinyin(values["name"])))
 
 
-def new_id(session: Session, spec: WriteSpec, record: BaseModel) -> str:
+def new_id(session: Session, collection: Collection, record: BaseModel) -> str:
     """A readable slug made from the record's name, unique in its collection."""
-    base = slugify(_slug_source(spec, record), max_length=60, word_boundary=True)
-    base = base or slugify(spec.key)
+    base = slugify(_slug_words(record), max_length=60, word_boundary=True)
+    base = base or slugify(collection.key)
     candidate, suffix = base, 1
-    while session.get(spec.model, candidate) is not None:
+    while session.get(collection.model, candidate) is not None:
         suffix += 1
         candidate = f"{base}-{suffix}"
     return candidate
 
 
-def _store(session: Session, spec: WriteSpec, record: Any, seed: BaseModel) -> None:
-    assign(record, record_values(seed))
-    if isinstance(seed, ProjectSeed):
-        assign_organizations(session, record, seed.organization_ids)
-    sync_citations(session, spec.subject, seed, default_source_id="")
-    session.flush()
-    session.expire(record, ["citations"])
-
-
-def record_change(
-    session: Session,
-    spec: WriteSpec,
-    record_id: str,
-    action: Action,
-    actor: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    session.add(
-        RecordHistory(
-            subject_type=spec.subject,
-            subject_id=record_id,
-            action=action,
-            actor=actor,
-            at=dt.datetime.now(dt.UTC),
-            before=before,
-            after=after,
+def _write(session: Session, collection: Collection, record: Any, old: Any | None) -> bytes:
+    """Insert (`old` is None) or update the record's row, citations and links, as they differ
+    from `old`; then its projections. Its new rendering."""
+    table, links, subject = collection.table, collection.links, collection.subject
+    values = record_values(record)
+    if old is None:
+        session.execute(insert(table).values(values))
+    else:
+        before = record_values(old)
+        changed = {name: value for name, value in values.items() if before[name] != value}
+        if changed:
+            session.execute(update(table).where(table.c.id == record.id).values(changed))
+    rows = citation_rows(record, "")
+    if old is None or citation_rows(old, "") != rows:
+        if old is not None:
+            session.execute(
+                delete(Citation).where(
+                    Citation.subject_type == subject, Citation.subject_id == record.id
+                )
+            )
+        session.execute(
+            insert(Citation),
+            [
+                {
+                    "subject_type": subject,
+                    "subject_id": record.id,
+                    "fields": fields,
+                    "source_id": source_id,
+                    "paragraph": paragraph,
+                    "quote": quote,
+                }
+                for fields, source_id, paragraph, quote in rows
+            ],
         )
+    if links is not None:
+        wanted = sorted(getattr(record, links.field))
+        if old is None or sorted(getattr(old, links.field)) != wanted:
+            if old is not None:
+                session.execute(delete(links.table).where(links.own == record.id))
+            if wanted:
+                session.execute(
+                    insert(links.table),
+                    [{links.own.key: record.id, links.other.key: other} for other in wanted],
+                )
+    touched: Touched = Touched(set)
+    touched[subject].add(record.id)
+    return project(session.connection(), touched)[subject][record.id]
+
+
+def _keep_in_history(
+    session: Session,
+    subject: str,
+    record_id: str,
+    actor: str,
+    before: bytes | None,
+    after: bytes | None,
+) -> None:
+    """Keep a change in the record's history: a create has nothing before, a delete nothing
+    after."""
+    action = Action.create if before is None else Action.delete if after is None else Action.update
+    record_change(
+        session=session,
+        subject=subject,
+        record_id=record_id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=after,
     )
-    session.flush()
 
 
 def create_record(
-    *, session: Session, spec: WriteSpec, payload: BaseModel, actor: str, render: Render
-) -> Any:
-    """Insert a record from its create body, with its citations; a 409 if the id is taken."""
-    record_id = payload.id or new_id(session, spec, payload)  # type: ignore[attr-defined]
-    if session.get(spec.model, record_id) is not None:
-        raise AppError(409, f"A {spec.subject.value} with id {record_id!r} exists already.")
-    seed = spec.seed.model_validate({**payload.model_dump(), "id": record_id})
-    _check(session, spec, seed)
-    record = spec.model(**record_values(seed))
-    session.add(record)
-    _store(session, spec, record, seed)
-    record_change(session, spec, record_id, Action.create, actor, None, render(record))
-    return record
+    *, session: Session, collection: Collection, payload: BaseModel, actor: str
+) -> tuple[str, bytes]:
+    """Insert a record from its create body, with its citations; a 409 if the id is taken.
+    Its id and rendering."""
+    record_id = payload.id or new_id(session, collection, payload)  # type: ignore[attr-defined]
+    if session.get(collection.model, record_id) is not None:
+        raise AppError(409, f"A {collection.subject} with id {record_id!r} exists already.")
+    record = collection.record.model_validate({**payload.model_dump(), "id": record_id})
+    _check(session, collection, record, None)
+    after = _write(session, collection, record, None)
+    _keep_in_history(session, collection.subject, record_id, actor, None, after)
+    return record_id, after
 
 
-def lock_record(*, session: Session, spec: WriteSpec, record_id: str) -> Any | None:
-    """The record, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite's write
-    transaction already holds the database), so that its ETag check and the write see the same
-    version."""
-    # OF the record's own table: PostgreSQL cannot lock the outer-joined rows loaded with it.
-    return session.get(
-        spec.model, record_id, with_for_update={"of": spec.model}, populate_existing=True
+def locked_rendering(*, session: Session, collection: Collection, record_id: str) -> bytes | None:
+    """The record's rendering, its row locked for this transaction (PostgreSQL: FOR UPDATE;
+    SQLite's write transaction holds the database already), so that the ETag it is checked
+    against is the version the write changes. None if there is no such record."""
+    table = collection.table
+    row = session.execute(
+        select(table.c.id, table.c.rendered).where(table.c.id == record_id).with_for_update()
+    ).first()
+    return (
+        None if row is None else stored_or_fresh(session.connection(), collection.subject, [row])[0]
     )
 
 
-def _as_seed_values(spec: WriteSpec, record: Any) -> dict[str, Any]:
-    """The record in its seed format, as plain values."""
-    values: dict[str, Any] = {}
-    for name in spec.seed.model_fields:
-        if name in ("citations", "citation", "subject", "organization_ids"):
-            continue
-        values[name] = getattr(record, name)
-    rows = [
-        {
-            "source_id": citation.source_id,
-            "paragraph": citation.paragraph,
-            "quote": citation.quote,
-            "fields": citation.fields.split(",") if citation.fields else [],
-        }
-        for citation in record.citations
+def _format_values(collection: Collection, rendered: dict[str, Any]) -> dict[str, Any]:
+    """A rendered record in its record format, as plain values."""
+    fields = collection.record.model_fields
+    values = {name: rendered[name] for name in fields if name in rendered and name != "citations"}
+    citations = [
+        {key: citation[key] for key in ("source_id", "paragraph", "quote", "fields")}
+        for citation in rendered["citations"]
     ]
-    if spec.seed is FigureSeed:
-        values["subject"] = {"type": record.subject_type, "id": record.subject_id}
-        values["citation"] = rows[0]
-        values["unit_normalized"] = record.unit_normalized if record.unit is None else None
+    if collection.record is FigureSeed:
+        values["subject"] = {"type": rendered["subject_type"], "id": rendered["subject_id"]}
+        values["citation"] = citations[0]
+        values["unit_normalized"] = (
+            rendered["unit_normalized"] if rendered["unit"] is None else None
+        )
     else:
-        values["citations"] = rows
-    if spec.seed is ProjectSeed:
-        values["organization_ids"] = [organization.id for organization in record.organizations]
+        values["citations"] = citations
     return values
 
 
-def _parse_patch(spec: WriteSpec, record: Any, body: bytes) -> dict[str, Any]:
-    """The patch's fields, each validated strictly on its own."""
-    patch = json_object(body, "a merge patch")
-    fields = spec.seed.model_fields
-    problems = [(name, "unknown field") for name in patch if name not in fields]
-    if "id" in patch and patch["id"] != record.id:
-        problems.append(("id", "an id never changes"))
-    typed: dict[str, Any] = {}
-    adapters = field_adapters(spec)
-    for name, value in patch.items():
-        if name not in fields:
-            continue
-        try:
-            typed[name] = adapters[name].validate_json(orjson.dumps(value), strict=True)
-        except ValidationError as error:
-            problems += [
-                (f"{name}.{path}" if path != "(body)" else name, msg)
-                for path, msg in _validation_problems(error)
-            ]
-    if problems:
-        raise invalid(problems)
-    return typed
-
-
 def update_record(
-    *, session: Session, spec: WriteSpec, record: Any, body: bytes, actor: str, render: Render
-) -> Any:
-    """Apply a JSON merge patch (RFC 7396): given keys replace, null clears. Citations given
-    are added (a figure's one citation is replaced), and every field the patch states anew must
-    be named by one of them."""
-    patch = _parse_patch(spec, record, body)
-    before = render(record)
-    current = _as_seed_values(spec, record)
-    old = spec.seed.model_validate(current)
+    *,
+    session: Session,
+    collection: Collection,
+    record_id: str,
+    before: bytes,
+    body: bytes,
+    actor: str,
+) -> bytes:
+    """Apply a JSON merge patch (RFC 7396) to the record rendered as `before`: given keys
+    replace, null clears. Citations given are added (a figure's one citation is replaced), and
+    every field the patch states anew must be named by one of them. Its new rendering."""
+    patch = parse_patch(collection, record_id, body)
+    current = _format_values(collection, orjson.loads(before))
+    old = collection.record.model_validate(current)
     merged = {**current, **patch}
-    added = patch.pop(spec.citations_field, None)
-    if spec.seed is FigureSeed:
+    figure = collection.record is FigureSeed
+    added = patch.pop("citation" if figure else "citations", None)
+    if figure:
         new_citations = [] if added is None else [added]
     else:
         new_citations = list(added or [])
         merged["citations"] = [*current["citations"], *new_citations]
     try:
-        seed = spec.seed.model_validate(merged)
+        record = collection.record.model_validate(merged)
     except ValidationError as error:
-        raise invalid(_validation_problems(error)) from None
-    old_values, new_values = old.model_dump(), seed.model_dump()
+        raise invalid(validation_problems(error)) from None
+    old_values, new_values = old.model_dump(), record.model_dump()
     stated_anew = {
         name
         for name in patch
         if new_values[name] not in (None, []) and new_values[name] != old_values[name]
     } - UNCITED_FIELDS
-    if spec.seed is FigureSeed:
-        cited_anew = set(spec.seed.model_fields) if new_citations else set()
+    if figure:
+        cited_anew = set(collection.record.model_fields) if new_citations else set()
     else:
         cited_anew = {name for citation in new_citations for name in citation.fields}
     uncited = sorted(stated_anew - cited_anew)
     if uncited:
         raise invalid([(name, "a new fact needs a citation naming this field") for name in uncited])
-    _check(session, spec, seed)
-    _store(session, spec, record, seed)
-    record_change(session, spec, record.id, Action.update, actor, before, render(record))
-    return record
+    _check(session, collection, record, old)
+    after = _write(session, collection, record, old)
+    _keep_in_history(session, collection.subject, record_id, actor, before, after)
+    return after
 
 
 def delete_record(
-    *, session: Session, spec: WriteSpec, record: Any, actor: str, render: Render
+    *, session: Session, collection: Collection, record_id: str, before: bytes, actor: str
 ) -> None:
-    """Delete a record and its citations; its history stays. A 409 while others refer to it."""
-    referrers = _referrers(session, spec, record.id)
+    """Delete a record, its citations and links; its history stays. A 409 while others refer
+    to it."""
+    referrers = _referrers(session, collection, record_id)
     if referrers:
         raise AppError(
             409,
-            f"{spec.subject.value} {record.id!r} is still referred to by {', '.join(referrers)}.",
+            f"{collection.subject} {record_id!r} is still referred to by {', '.join(referrers)}.",
         )
-    before = render(record)
+    subject = collection.subject
     session.execute(
-        delete(Citation).where(
-            Citation.subject_type == spec.subject, Citation.subject_id == record.id
-        )
+        delete(Citation).where(Citation.subject_type == subject, Citation.subject_id == record_id)
     )
-    session.delete(record)
-    session.flush()
-    record_change(session, spec, record.id, Action.delete, actor, before, None)
+    if collection.links is not None:
+        session.execute(delete(collection.links.table).where(collection.links.own == record_id))
+    session.execute(delete(collection.table).where(collection.table.c.id == record_id))
+    touched: Touched = Touched(set)
+    touched[subject].add(record_id)
+    project(session.connection(), touched)
+    _keep_in_history(session, subject, record_id, actor, before, None)
 
 
-def _referrers(session: Session, spec: WriteSpec, record_id: str) -> list[str]:
+def _referrers(session: Session, collection: Collection, record_id: str) -> list[str]:
     """What still points at a record: foreign keys, and figures that describe it."""
-    table = spec.model.__table__  # type: ignore[attr-defined]
+    table, links = collection.table, collection.links
     found = []
     for other in Base.metadata.sorted_tables:
         for foreign_key in other.foreign_keys:
-            # A project's organization links go with the project.
-            goes_along = other is project_organizations and foreign_key.parent.name == "project_id"
+            goes_along = links is not None and foreign_key.parent is links.own
             if foreign_key.column.table is not table or goes_along:
                 continue
             count = session.scalar(
@@ -410,42 +322,9 @@ def _referrers(session: Session, spec: WriteSpec, record_id: str) -> list[str]:
                 found.append(f"{other.name}.{foreign_key.parent.name} ({count})")
     figures = session.scalar(
         select(func.count()).where(
-            Figure.subject_type == spec.subject, Figure.subject_id == record_id
+            Figure.subject_type == collection.subject, Figure.subject_id == record_id
         )
     )
     if figures:
         found.append(f"figures.subject_id ({figures})")
     return found
-
-
-def list_history(*, session: Session, subject: SubjectType, record_id: str) -> list[RecordHistory]:
-    """Every recorded change of a record, oldest first."""
-    return list(
-        session.scalars(
-            select(RecordHistory)
-            .where(RecordHistory.subject_type == subject, RecordHistory.subject_id == record_id)
-            .order_by(RecordHistory.id)
-        )
-    )
-
-
-class Current:
-    """The record as it is now: no recorded change came after the moment asked for."""
-
-
-def state_as_of(
-    *, session: Session, subject: SubjectType, record_id: str, moment: dt.datetime
-) -> dict[str, Any] | type[Current] | None:
-    """The record as it was at `moment`: from the first change after it, the state before
-    that change; with no change after it, the record as it is now (`Current`)."""
-    first_after = session.scalar(
-        select(RecordHistory)
-        .where(
-            RecordHistory.subject_type == subject,
-            RecordHistory.subject_id == record_id,
-            RecordHistory.at > moment,
-        )
-        .order_by(RecordHistory.id)
-        .limit(1)
-    )
-    return Current if first_after is None else first_after.before

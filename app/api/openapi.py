@@ -1,0 +1,292 @@
+"""How the routes every collection has are documented: summaries, parameters, problem
+responses, links between operations, write schemas and tags. `app.api.routes` registers each
+route with what these give."""
+
+from typing import Any
+
+from fastapi import Path
+from pydantic import BaseModel
+
+from app.api.params import documented
+from app.api.schemas import FacetsOut, HistoryOut, StatsOut
+from app.collections.base import Collection
+from app.collections.catalog import DOCUMENTED
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.listing.output import PageOut
+from app.models.base import SLUG_PATTERN
+from app.records.read import CitationOut
+from app.services.write_bodies import create_model_for
+
+MERGE_PATCH = "application/merge-patch+json"
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": (
+        "The record's ETag, from a GET or the last write (a 428 without it; `*` is not taken)."
+    ),
+}
+TAGS = [
+    *(
+        {
+            "name": collection.tag,
+            "description": (
+                f"{collection.description} List, filter, sort and page them (JSON or CSV), "
+                f"read one by id, count and aggregate them under `/stats`"
+                + (", and, with a curator key, write them." if collection.writable else ".")
+            ),
+        }
+        for collection in DOCUMENTED
+    ),
+    {"name": "search", "description": "One text search across every collection."},
+    {"name": "import", "description": "Bulk import, all or nothing, for administrators."},
+    {"name": "health", "description": "Liveness and readiness, for load balancers."},
+]
+"""The document's tags, one per collection, in the order the documentation shows them."""
+
+
+def links_to(collection: Collection, record_id: str, etag: str | None = None) -> dict[str, Any]:
+    """OpenAPI links from an answer to the operations on the record it names: how a client (or
+    a stateful test) goes from a list to a record, and from a record's ETag to its writes."""
+    by_id = {"record_id": record_id}
+    links = {"get": (collection.operation("get", collection.singular), by_id)}
+    if collection.writable:
+        links["history"] = (collection.operation("get", collection.singular, "History"), by_id)
+        if etag is not None:
+            guarded = {**by_id, "header.If-Match": etag}
+            links["update"] = (collection.operation("update", collection.singular), guarded)
+            links["delete"] = (collection.operation("delete", collection.singular), guarded)
+    return {
+        name: {"operationId": operation_id, "parameters": parameters}
+        for name, (operation_id, parameters) in links.items()
+    }
+
+
+def record_id_path(collection: Collection) -> Any:
+    """The `{record_id}` path parameter of a collection."""
+    return Path(
+        max_length=200,
+        pattern=SLUG_PATTERN,
+        description=f"The {collection.singular}'s id (a slug).",
+        examples=[collection.id_example],
+    )
+
+
+def list_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("list", collection.plural),
+        "openapi_extra": documented(collection.list_query),
+        "summary": f"List {collection.plural}",
+        "description": (
+            f"{collection.description} Filtered, sorted and paged by keyset cursor; CSV with "
+            "`format=csv` or `Accept: text/csv`."
+        ),
+        "response_model": PageOut[collection.schema],  # type: ignore[name-defined]
+        "responses": {
+            **PROBLEM_RESPONSES,
+            200: {
+                "content": CSV_CONTENT,
+                "links": links_to(collection, "$response.body#/items/0/id"),
+            },
+        },
+    }
+
+
+def get_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("get", collection.singular),
+        "summary": f"Get {collection.a_singular}",
+        "description": f"One {collection.singular}, with the citations behind its fields.",
+        "response_model": collection.schema,
+        "responses": {
+            **PROBLEM_RESPONSES,
+            200: {
+                "links": links_to(collection, "$request.path.record_id", "$response.header.ETag")
+            },
+        },
+    }
+
+
+def stats_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("get", collection.singular, "Stats"),
+        "openapi_extra": documented(collection.stats_query),
+        "summary": f"Count and aggregate {collection.plural}",
+        "description": (
+            f"Counts of {collection.plural} per group, with sum, min, max and mean of each "
+            "numeric field; takes the same filters as the list."
+        ),
+        "response_model": StatsOut,
+        "responses": PROBLEM_RESPONSES,
+    }
+
+
+def facets_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("get", collection.singular, "Facets"),
+        "openapi_extra": documented(collection.filters),
+        "summary": f"Facet counts of {collection.plural}",
+        "description": (
+            "For each filterable field, how many matching records have each value: what a "
+            "frontend needs to draw filter chips."
+        ),
+        "response_model": FacetsOut,
+        "responses": PROBLEM_RESPONSES,
+    }
+
+
+def _write_problems() -> dict[int | str, dict[str, Any]]:
+    return {**PROBLEM_RESPONSES, **WRITE_PROBLEMS}
+
+
+def _schema_ref(collection: Collection, suffix: str = "") -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{create_model_for(collection).__name__}{suffix}"}
+
+
+def create_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "status_code": 201,
+        "operation_id": collection.operation("create", collection.singular),
+        "summary": f"Create {collection.a_singular}",
+        "description": (
+            "Takes the seed file's record format; `id` is made from the name when not given. "
+            "Every stated field must be named by a citation. Needs a curator key."
+        ),
+        "response_model": collection.schema,
+        "responses": {
+            **_write_problems(),
+            201: {"links": links_to(collection, "$response.body#/id", "$response.header.ETag")},
+        },
+        "openapi_extra": {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _schema_ref(collection)}},
+            }
+        },
+    }
+
+
+def update_operation(collection: Collection) -> dict[str, Any]:
+    patch_schema = _schema_ref(collection, "Patch")
+    return {
+        "operation_id": collection.operation("update", collection.singular),
+        "summary": f"Change {collection.a_singular}",
+        "description": (
+            "A JSON merge patch: given fields replace, null clears. Citations given are added, "
+            "and each field stated anew must be named by one. Needs a curator key and "
+            "`If-Match` with the record's ETag."
+        ),
+        "response_model": collection.schema,
+        "responses": {
+            **_write_problems(),
+            200: {
+                "links": links_to(collection, "$request.path.record_id", "$response.header.ETag")
+            },
+        },
+        "openapi_extra": {
+            "parameters": [IF_MATCH],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    MERGE_PATCH: {"schema": patch_schema},
+                    "application/json": {"schema": patch_schema},
+                },
+            },
+        },
+    }
+
+
+def delete_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "status_code": 204,
+        "operation_id": collection.operation("delete", collection.singular),
+        "summary": f"Delete {collection.a_singular}",
+        "description": (
+            "The record leaves every read; its history stays. Needs a curator key and "
+            "`If-Match` with the record's ETag; a 409 while other records refer to it."
+        ),
+        "responses": {status: doc for status, doc in _write_problems().items() if status != 415},
+        "openapi_extra": {"parameters": [IF_MATCH]},
+    }
+
+
+def history_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("get", collection.singular, "History"),
+        "summary": f"History of {collection.a_singular}",
+        "description": "Every change to the record through the API, oldest first.",
+        "response_model": HistoryOut,
+        "responses": PROBLEM_RESPONSES,
+    }
+
+
+WRITE_ONLY_DESCRIPTIONS = {
+    "id": "Stable slug; made from the name (pinyin) when not given. It never changes.",
+    "name_zh_hant": "Name in traditional characters; derived with OpenCC when not given.",
+    "citations": "The passages that state the record's facts; each names the fields it supports.",
+    "citation": "The passage that states the figure.",
+    "subject": "The record the figure describes.",
+    "unit_normalized": "Base unit of a figure whose number has no unit (ratio, count, rank).",
+    "organization_ids": "Organizations behind the project.",
+    "type": "Kind of record (`project`, `park`, ...).",
+    "source_id": "The cited source (`/api/v1/sources/{id}`).",
+}
+
+
+def _describe(schema: dict[str, Any], model: type[BaseModel] | None) -> None:
+    """Describe a write schema's fields, and give them examples, as `model` (the read schema)
+    does; fields only writes have get their descriptions here."""
+    known = model.model_json_schema()["properties"] if model is not None else {}
+    for name, prop in schema.get("properties", {}).items():
+        read = known.get(name, {})
+        if not prop.get("description"):
+            prop["description"] = read.get("description") or (
+                WRITE_ONLY_DESCRIPTIONS.get(name, name.replace("_", " ").capitalize() + ".")
+            )
+        if "examples" not in prop and "examples" in read:
+            prop["examples"] = read["examples"]
+
+
+def write_schemas(collections: tuple[Collection, ...]) -> dict[str, Any]:
+    """OpenAPI components for the write bodies: each collection's record format (its fields
+    described as the read schema describes them) and its merge patch (none required)."""
+    components: dict[str, Any] = {}
+    for collection in collections:
+        if not collection.writable:
+            continue
+        model = create_model_for(collection)
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            _describe(definition, CitationOut if name == "CitationSeed" else None)
+            components[name] = definition
+        _describe(schema, collection.schema)
+        components[model.__name__] = schema
+        components[f"{model.__name__}Patch"] = {
+            "type": "object",
+            "title": f"{model.__name__}Patch",
+            "description": (
+                "A JSON merge patch (RFC 7396) of the record's fields: null clears a field; "
+                "citations given are added to the record's."
+            ),
+            "properties": schema["properties"],
+            "additionalProperties": False,
+        }
+    return components
+
+
+WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    for status, description in (
+        (401, "No valid API key."),
+        (403, "The key lacks the scope this needs."),
+        (409, "The id is taken, or other records still refer to this one."),
+        (412, "`If-Match` names an ETag the record no longer has, or is `*`."),
+        (413, "The body is over 1 MiB."),
+        (415, "The body's Content-Type is not one the operation takes."),
+        (428, "`If-Match` is missing."),
+        (429, "Too many writes with this key; retry after `Retry-After`."),
+        (507, "The database has no room left for the write; nothing was written."),
+    )
+}

@@ -1,0 +1,64 @@
+"""What one collection allows in its lists, by public field name."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement
+
+from app.models.base import Cited
+
+Filter = Callable[[Any], ColumnElement[bool]]
+"""A filter that is not a plain column test: the clause for a bound list of values."""
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """Which fields filter, sort, group and aggregate, and the columns behind them."""
+
+    model: type[Cited]
+    sortable: Sequence[str]
+    equality: Sequence[str]
+    """Repeatable equality filters; also what `group_by` and facets accept."""
+    ranges: Sequence[str] = ()
+    """Fields with inclusive `{field}_min` / `{field}_max` filters."""
+    numeric: Sequence[str] = ()
+    """Fields summed, averaged and bounded per group in stats."""
+    custom: Mapping[str, Filter] = field(default_factory=dict)
+    """Filters that are not a plain column test, by parameter name."""
+    default_sort: str = "name"
+
+    @property
+    def subject(self) -> str:
+        return self.model.citation_subject
+
+    @cached_property
+    def columns(self) -> dict[str, Column[Any]]:
+        """Each field that sorts, filters, groups or aggregates, as the table's own column
+        (statements built from these skip the ORM's attribute machinery, which costs more than
+        the query on a hot path), with `id`, `rendered` and `search_text`."""
+        table = self.model.__table__  # type: ignore[attr-defined]
+        names = {"id", *self.sortable, *self.equality, *self.ranges, *self.numeric}
+        names -= set(self.custom)
+        return {name: table.c[name] for name in sorted(names)} | {
+            "rendered": table.c.rendered,
+            "search_text": table.c.search_text,
+        }
+
+    @property
+    def filter_names(self) -> set[str]:
+        bounds = {f"{name}_{end}" for name in self.ranges for end in ("min", "max")}
+        return {*self.equality, *bounds, *self.custom}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str
+    column: Column[Any]
+    descending: bool
+
+
+def sort_signature(keys: Sequence[SortKey]) -> str:
+    """The sort as `sort=` spells it, `id` included."""
+    return ",".join(("-" if key.descending else "") + key.name for key in keys)

@@ -1,0 +1,177 @@
+"""Lists run: a page with its total, a streamed CSV's batches, aggregates and facets."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from app.listing.cursor import decode_cursor, encode_cursor
+from app.listing.output import CSV_BATCH, Page
+from app.listing.params import PAGE_PARAMETERS, PageQuery
+from app.listing.spec import ListSpec, SortKey
+from app.listing.statements import (
+    aggregate_statement,
+    facet_statements,
+    filter_clauses,
+    listed,
+    ordered,
+    page_statements,
+    seeks,
+)
+from app.listing.stats import aggregate_result, facets_result
+from app.projections.rendering import stored_or_fresh
+from app.reader import Reader, connection_of
+from app.services.installation import cursor_key
+from app.services.revision import current_revision
+
+
+class _Counts:
+    """Totals of lists, kept for the newest revision of the knowledge base seen. A write makes
+    every kept total stale, so those of older revisions are dropped at once rather than held
+    until a limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.revision = -1
+        self.totals: dict[tuple[str, str], int] = {}
+
+    def get(self, revision: int, key: tuple[str, str]) -> int | None:
+        return self.totals.get(key) if revision == self.revision else None
+
+    def put(self, revision: int, key: tuple[str, str], total: int) -> None:
+        if revision > self.revision or len(self.totals) >= self.limit:
+            self.totals = {}
+            self.revision = max(self.revision, revision)
+        if revision == self.revision:
+            self.totals[key] = total
+
+
+_COUNTS = _Counts(limit=10_000)
+
+
+def _after(reader: Reader, spec: ListSpec, query: PageQuery, keys: list[SortKey]) -> Any:
+    if query.cursor is None:
+        return None
+    return decode_cursor(query.cursor, keys, scope=spec.subject, key=cursor_key(session=reader))
+
+
+def paginate(
+    *, session: Reader, spec: ListSpec, query: PageQuery, keys: list[SortKey]
+) -> Page[bytes]:
+    """One page of a filtered list in the order of `keys`: each record's rendering (JSON), and
+    the total.
+
+    Counts are kept per revision of the knowledge base, read in the same transaction, so the
+    pages of one list (and its sorts and page sizes) count once, and any write starts afresh;
+    a count not kept comes with the page's first statement."""
+    after = _after(session, spec, query, keys)
+    statements = page_statements(session, spec, query, keys, after, query.limit)
+    connection = connection_of(session)
+    filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
+    revision = current_revision(session=connection)
+    # Decoded: orjson's bytes keep a buffer of 4 KB or so, whatever their length.
+    count_key = (spec.subject, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS).decode())
+    total = _COUNTS.get(revision, count_key)
+    wanted = query.limit + 1
+    rows: list[Any] = []
+    for number, seek in enumerate(statements.seeks):
+        if number == 0 and total is None:
+            seek = statements.counted
+        params = {**statements.params, "page_limit": wanted - len(rows)}
+        found = connection.execute(seek, params).all()
+        if number == 0 and total is None:
+            total = found[0].matching if found else None
+        rows += found
+        if len(rows) >= wanted:
+            break
+    if total is None:  # the first statement found no rows; past the end, or no matches
+        total = (
+            0
+            if query.cursor is None
+            else connection.scalar(statements.counting, statements.params) or 0
+        )
+    _COUNTS.put(revision, count_key, total)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        key = cursor_key(session=connection)
+        next_cursor = encode_cursor(keys, rows[-1], key=key, scope=spec.subject)
+    return Page(
+        rows=stored_or_fresh(connection, spec.subject, rows),
+        total=total,
+        limit=query.limit,
+        next_cursor=next_cursor,
+    )
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What a streamed list reads, checked before its response starts."""
+
+    spec: ListSpec
+    keys: list[SortKey]
+    filtered: Select[Any]
+    after: list[Any] | None
+    limit: int | None
+
+
+def stream_plan(
+    *, session: Reader, spec: ListSpec, query: PageQuery, keys: list[SortKey]
+) -> StreamPlan:
+    """Check a streamed list's parameters and build its filtered statement; `limit` applies
+    only when given."""
+    after = _after(session, spec, query, keys)
+    filtered = listed(spec, keys).where(*filter_clauses(session, spec, query).clauses)
+    limit = query.limit if "limit" in query.model_fields_set else None
+    return StreamPlan(spec, keys, filtered, after, limit)
+
+
+def stream(*, session: Session, plan: StreamPlan) -> Iterator[dict[str, Any]]:
+    """The records a plan selects, as the API reads them, in keyset batches.
+
+    Each batch is a statement of its own, read whole before its rows are passed on, so the
+    statement timeout counts the database's work and never the time a slow client takes to
+    read; all batches share the session's transaction, and so one snapshot."""
+    dialect = session.get_bind().dialect.name
+    after, remaining = plan.after, plan.limit
+    while remaining is None or remaining > 0:
+        wanted = CSV_BATCH if remaining is None else min(CSV_BATCH, remaining)
+        batch = (
+            [ordered(plan.filtered, plan.keys)]
+            if after is None
+            else seeks(plan.filtered, plan.keys, after, dialect=dialect)
+        )
+        rows: list[Any] = []
+        for seek in batch:
+            rows += session.execute(seek.limit(wanted - len(rows))).all()
+            if len(rows) >= wanted:
+                break
+        for rendered in stored_or_fresh(session.connection(), plan.spec.subject, rows):
+            yield orjson.loads(rendered)
+        if len(rows) < wanted:
+            return
+        after = [getattr(rows[-1], key.column.key) for key in plan.keys]
+        remaining = None if remaining is None else remaining - len(rows)
+
+
+def aggregate(
+    *, session: Reader, spec: ListSpec, query: Any, group_by: list[str]
+) -> dict[str, Any]:
+    """Count and aggregate the filtered records per group."""
+    statement, params = aggregate_statement(session, spec, query, group_by)
+    rows = connection_of(session).execute(statement, params).mappings().all()
+    return aggregate_result(rows, group_by)
+
+
+def facets(*, session: Reader, spec: ListSpec, query: Any) -> dict[str, Any]:
+    """For each equality field, how many filtered records have each value."""
+    statements = facet_statements(session, spec, query)
+    return facets_result(
+        {
+            name: session.execute(statement).mappings().all()
+            for name, statement in statements.items()
+        }
+    )

@@ -1,0 +1,216 @@
+"""The rules every record follows, however it is written (seed file, import, API): each
+stated fact named by a citation of a known source and paragraph, references to records that
+exist, units the normalizer knows, and typed fields that agree with their figures."""
+
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.collections.catalog import BY_KEY, BY_SUBJECT, BY_TABLE, CATALOG
+from app.collections.figures import COLLECTION as FIGURE_COLLECTION
+from app.collections.figures import FigureSeed
+from app.models import Source
+from app.models.base import Cited
+from app.models.enums import BaseUnit, Qualifier
+from app.records.formats import CitationIdentity, CitationSeed
+from app.text import to_traditional
+from app.units import normalize
+
+Exists = Callable[[str, str], bool]
+"""Whether the collection (a seed file key such as "districts") holds a record with this id."""
+Paragraphs = Callable[[str], int | None]
+"""How many paragraphs a source has; None for a source not known."""
+FIGURES = FIGURE_COLLECTION.key
+SOURCES = BY_TABLE[Source.__tablename__].key
+"""The collection citations cite."""
+
+# Fields that state no fact of the source and so need no citation.
+# A source's language and length describe the document itself rather than a stated fact.
+UNCITED_FIELDS = {
+    "id",
+    "citations",
+    "name_zh_hant",
+    "name_en",
+    "description",
+    "title_en",
+    "language",
+    "paragraph_count",
+}
+
+
+def fact_fields(record: BaseModel) -> set[str]:
+    return {
+        name
+        for name, value in record
+        if name not in UNCITED_FIELDS and value is not None and value != []
+    }
+
+
+def unsourced_citations(record: BaseModel) -> Iterable[str]:
+    """Where a record's citations name no source."""
+    if isinstance(record, FigureSeed):
+        if record.citation.source_id is None:
+            yield "citation.source_id"
+        return
+    for index, citation in enumerate(getattr(record, "citations", [])):
+        if citation.source_id is None:
+            yield f"citations[{index}].source_id"
+
+
+def check_record(
+    record: BaseModel,
+    model: type[Cited],
+    exists: Exists,
+    paragraphs: Paragraphs,
+    default_source: str | None = None,
+    known_citations: Collection[CitationIdentity] = (),
+) -> Iterable[tuple[str, str]]:
+    """Each (field, problem) of one record against the rules; references through `exists`,
+    cited paragraphs against their source's length, but for `known_citations` (checked when
+    they were added)."""
+    yield from _check_references(record, model, exists)
+    cite = _Citing(exists, paragraphs, default_source, known_citations)
+    if isinstance(record, FigureSeed):
+        yield from _check_figure(record, exists)
+        yield from cite.check([record.citation], set(), "citation")
+        return
+    citations = record.citations  # type: ignore[attr-defined]
+    yield from cite.check(citations, set(type(record).model_fields), "citations")
+    cited = {name for citation in citations for name in citation.fields}
+    for name in sorted(fact_fields(record) - cited):
+        yield name, "no citation names this field"
+
+
+def _check_references(
+    record: BaseModel, model: type[Cited], exists: Exists
+) -> Iterable[tuple[str, str]]:
+    table = model.__table__  # type: ignore[attr-defined]
+    for column in table.columns:
+        value = getattr(record, column.key, None)
+        for foreign_key in column.foreign_keys:
+            target = BY_TABLE[foreign_key.column.table.name].key
+            if value is not None and not exists(target, value):
+                yield column.key, f"unknown {target} id {value!r}"
+    links = BY_TABLE[table.name].links
+    if links is not None:
+        for linked_id in getattr(record, links.field):
+            if not exists(links.target, linked_id):
+                yield links.field, f"unknown {links.target} id {linked_id!r}"
+
+
+@dataclass(frozen=True)
+class _Citing:
+    exists: Exists
+    paragraphs: Paragraphs
+    default_source: str | None
+    known: Collection[CitationIdentity]
+
+    def check(
+        self, citations: list[CitationSeed], field_names: set[str], path: str
+    ) -> Iterable[tuple[str, str]]:
+        for index, citation in enumerate(citations):
+            where = path if path == "citation" else f"{path}[{index}]"
+            source = citation.source_id or self.default_source
+            if citation.identity in self.known:
+                pass  # checked when it was added
+            elif citation.source_id is not None and not self.exists(SOURCES, citation.source_id):
+                yield f"{where}.source_id", f"unknown {SOURCES} id {citation.source_id!r}"
+            elif source is not None:
+                count = self.paragraphs(source)
+                if count is not None and citation.paragraph > count:
+                    yield (
+                        f"{where}.paragraph",
+                        f"source {source!r} has {count} paragraphs, not {citation.paragraph}",
+                    )
+            for name in citation.fields:
+                if name not in field_names or name in UNCITED_FIELDS:
+                    yield f"{where}.fields", f"{name!r} is not a citable field"
+
+
+def _check_figure(figure: FigureSeed, exists: Exists) -> Iterable[tuple[str, str]]:
+    target = BY_SUBJECT.get(figure.subject.type)
+    if target is None or not exists(target.key, figure.subject.id):
+        yield "subject", f"unknown {figure.subject.type} id {figure.subject.id!r}"
+    try:
+        normalized_value(figure)
+    except ValueError as exc:
+        yield "unit", str(exc)
+    if (figure.period_start is None) != (figure.period_end is None):
+        yield "period_start", "give both period_start and period_end, or neither"
+    elif figure.period_start and figure.period_end and figure.period_start > figure.period_end:
+        yield "period_start", "after period_end"
+
+
+def normalized_value(figure: FigureSeed) -> tuple[float, BaseUnit]:
+    """The figure's value in base units; a figure with no stated unit names its base unit."""
+    if figure.unit is None:
+        if figure.unit_normalized is None:
+            raise ValueError("a figure with no unit must name unit_normalized")
+        return figure.value, figure.unit_normalized
+    value, base = normalize(figure.value, figure.unit)
+    if figure.unit_normalized is not None and figure.unit_normalized != base:
+        raise ValueError(f"unit {figure.unit!r} normalizes to {base}, not {figure.unit_normalized}")
+    return value, base
+
+
+def check_figure_backed_fields(records: Mapping[str, Sequence[Any]]) -> Iterable[str]:
+    """Where a typed field disagrees with the figures, among `records` by collection key."""
+    figures: dict[tuple[str, str, str], list[tuple[float, Qualifier]]] = {}
+    for figure in records.get(FIGURES, ()):
+        try:
+            value = normalized_value(figure)[0]
+        except ValueError:
+            continue  # reported with the figure itself
+        described = (figure.subject.type, figure.subject.id, figure.metric)
+        figures.setdefault(described, []).append((value, figure.qualifier))
+    for key, collection in BY_KEY.items():
+        for record in records.get(key, ()):
+            for name, qualifier_field in collection.figure_backed.items():
+                value = getattr(record, name)
+                backing = figures.get((collection.subject, record.id, name), [])
+                where = f"{key}[{record.id}].{name}"
+                if value is None:
+                    if backing:
+                        yield f"{where}: null, but a figure with metric {name!r} states it"
+                    continue
+                qualifier = getattr(record, qualifier_field) if qualifier_field else None
+                if not any(
+                    math.isclose(figure_value, value, rel_tol=1e-9)
+                    and qualifier in (None, figure_qualifier)
+                    for figure_value, figure_qualifier in backing
+                ):
+                    yield f"{where}: no figure with metric {name!r} agrees with {value!r}"
+
+
+def record_values(record: BaseModel) -> dict[str, Any]:
+    if isinstance(record, FigureSeed):
+        value_normalized, unit_normalized = normalized_value(record)
+        values = record.model_dump(exclude={"subject", "citation", "unit_normalized"})
+        values.update(
+            subject_type=record.subject.type,
+            subject_id=record.subject.id,
+            value_normalized=value_normalized,
+            unit_normalized=unit_normalized,
+        )
+        return values
+    links = {links.field for item in CATALOG if (links := item.links) is not None}
+    values = record.model_dump(exclude={"citations", *links})
+    if "name" in values and values.get("name_zh_hant") is None:
+        values["name_zh_hant"] = to_traditional(values["name"])
+    return values
+
+
+def citation_rows(record: Any, default_source_id: str) -> list[tuple[str | None, str, int, str]]:
+    citations = [record.citation] if isinstance(record, FigureSeed) else record.citations
+    return [
+        (
+            ",".join(citation.fields) or None,
+            citation.source_id or default_source_id,
+            citation.paragraph,
+            citation.quote,
+        )
+        for citation in citations
+    ]
