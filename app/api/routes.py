@@ -58,8 +58,9 @@ def _list_json(
     query: PageQuery,
     keys: list[SortKey],
 ) -> Response:
-    record_keys = list(collection.schema.model_fields)
-    fields = None if query.fields is None else select_fields(query.fields, record_keys)
+    fields = None
+    if query.fields is not None:
+        fields = select_fields(query.fields, list(collection.schema.model_fields))
     with open_session() as session:
         page = lists.paginate(session=session, spec=collection.list_spec, query=query, keys=keys)
     return json_bytes_response(request, render_page(page, fields))
