@@ -1,3 +1,5 @@
+"""The city and the places in and around it that the sources name."""
+
 from pydantic import Field
 
 from app.collections.base import Collection, Document

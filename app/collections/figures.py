@@ -1,3 +1,6 @@
+"""Every number the sources state, with its unit, normalized value and qualifier, and the
+record it describes."""
+
 import datetime as dt
 from typing import TYPE_CHECKING
 

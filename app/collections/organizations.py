@@ -1,3 +1,5 @@
+"""Companies, agencies and committees the sources name."""
+
 from pydantic import Field
 
 from app.collections.base import Collection, Document

@@ -1,3 +1,5 @@
+"""Industrial parks, innovation communities and renewed sites."""
+
 from pydantic import Field
 
 from app.collections.base import Collection, Document

@@ -1,3 +1,6 @@
+"""Major investment projects: their schema, filters, record format, search document and
+links to the organizations behind them."""
+
 import datetime as dt
 from typing import Any
 

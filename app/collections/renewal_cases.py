@@ -1,3 +1,5 @@
+"""Urban-renewal cases: old industrial sites and how they were renewed."""
+
 from pydantic import Field
 
 from app.collections.base import Collection, Document

@@ -1,3 +1,5 @@
+"""The documents the knowledge base cites; read only through the API."""
+
 import datetime as dt
 
 from pydantic import Field

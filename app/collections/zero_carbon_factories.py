@@ -1,3 +1,6 @@
+"""Recognitions of factories as zero-carbon or near-zero-carbon, each named after the
+organization it recognizes."""
+
 from pydantic import Field
 
 from app.collections.base import Collection, Document
