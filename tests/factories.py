@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import orjson
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -168,3 +170,106 @@ def server(database_url: str, **settings: str) -> Iterator[tuple[subprocess.Pope
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
+
+
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+ORGANIZATIONS = [f"synth-org-{index:04d}" for index in range(100)]
+
+
+PROJECTS_PATH = "/api/v1/projects"
+
+
+Params = list[tuple[str, str | int | float | bool | None]]
+
+
+def ids(response: Any) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def add_projects(session: Session, count: int) -> None:
+    statuses = [None, *ProjectStatus]
+    for index in range(count):
+        make_project(
+            session,
+            project_id=f"synthetic-{index:04d}",
+            name=f"合成项目{index % 7}",
+            investment_cny=None if index % 5 == 0 else (index % 9) * 10**8,
+            status=statuses[index % len(statuses)],
+            district_id=("changzhou", "liyang", None)[index % 3],
+        )
+
+
+def project_line(number: int, **changes: Any) -> str:
+    record = {
+        "id": f"imported-{number:05d}",
+        "name": f"导入项目 {number}",
+        "organization_ids": ["jiangsu-catl"],
+        "citations": [
+            {
+                "source_id": SOURCE_ID,
+                "paragraph": 7,
+                "quote": "江苏时代新能源灯塔工厂LY9项目签约落地",
+                "fields": ["name", "organization_ids"],
+            }
+        ],
+    }
+    record.update(changes)
+    return orjson.dumps({"collection": "projects", "record": record}).decode()
+
+
+def jsonl(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+def cite(*fields: str, quote: str = "江苏时代新能源灯塔工厂LY9项目签约落地") -> dict[str, Any]:
+    return {"source_id": SOURCE_ID, "paragraph": 7, "quote": quote, "fields": list(fields)}
+
+
+def new_project(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "常州光伏示范项目",
+        "organization_ids": ["jiangsu-catl"],
+        "status": "signed",
+        "status_date": "2026-01-05",
+        "citations": [cite("name", "organization_ids", "status", "status_date")],
+    }
+    body.update(changes)
+    return body
+
+
+def synthesize(database_url: str, projects: int) -> None:
+    command = [sys.executable, "-m", "app", "synth", "--projects", str(projects)]
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+
+
+def read_slowly(base: str, path: str, *, chunk: int, pause_s: float) -> bytes:
+    """A whole HTTP/1.1 answer, read a chunk at a time with a pause after each."""
+    address = urlsplit(base)
+    with socket.socket() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, chunk)
+        connection.connect((address.hostname, address.port))
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        received = bytearray()
+        while data := connection.recv(chunk):
+            received += data
+            time.sleep(pause_s)
+    return bytes(received)
+
+
+def dechunk(answer: bytes) -> tuple[bytes, bytes]:
+    """The head and the body of a chunked answer; an AssertionError if the body ends short."""
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    body = bytearray()
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        assert size_line, "the stream ended before its last chunk"
+        size = int(size_line, 16)
+        if size == 0:
+            return head, bytes(body)
+        assert len(rest) >= size + 2, "the stream ended before its last chunk"
+        body += rest[:size]
+        rest = rest[size + 2 :]

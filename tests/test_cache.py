@@ -1,4 +1,5 @@
-"""The response cache below the framework: hits, revalidation, and writes visible at once."""
+"""The response cache below the framework: hits, revalidation, writes visible at once, and keys
+read as the app reads the request (a repeated `Accept` or `Accept-Encoding` cannot poison it)."""
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -9,6 +10,7 @@ from tests.factories import app_on, assert_problem
 
 PROJECT = "/api/v1/projects/catl-ly9"
 LIST = "/api/v1/projects?sort=-investment_cny&fields=id,description"
+ALL_PROJECTS = "/api/v1/projects"
 
 
 def curator_headers(engine: Engine) -> dict[str, str]:
@@ -90,3 +92,25 @@ def test_a_write_by_another_worker_is_visible_at_once(shared_database: Engine) -
         project.description = "Edited from outside the API."
     assert worker.get(PROJECT).json()["description"] == "Edited from outside the API."
     assert other_worker.get(PROJECT).json()["description"] == "Edited from outside the API."
+
+
+def test_a_repeated_accept_header_cannot_poison_the_cache(shared_database: Engine) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    json_first = [("Accept", "application/json"), ("Accept", "text/csv")]
+    assert (
+        client.get(ALL_PROJECTS, headers=json_first).headers["content-type"] == "application/json"
+    )
+    plain_csv = client.get(ALL_PROJECTS, headers={"Accept": "text/csv"})
+    assert plain_csv.headers["content-type"].startswith("text/csv")
+
+
+def test_a_repeated_accept_encoding_header_cannot_poison_the_cache(
+    shared_database: Engine,
+) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    path = ALL_PROJECTS + "?limit=50"
+    gzip_first = [("Accept-Encoding", "gzip"), ("Accept-Encoding", "identity")]
+    assert client.get(path, headers=gzip_first).headers["content-encoding"] == "gzip"
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.json()["items"]

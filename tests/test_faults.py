@@ -1,29 +1,40 @@
 """Faults injected into real processes: the server killed during a bulk import, the disk full
-during a write, and PostgreSQL stopped and started again under a steady read load."""
+during a write, PostgreSQL stopped and started again under a steady read load, and the
+server's database connection cut while a CSV streams."""
 
 import os
 import random
 import signal
+import socket
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.models import Project, Scope
 from app.services.keys import create_key
-from tests.factories import app_on, assert_problem, server
-from tests.test_import import jsonl, project_line
-from tests.test_operations import ON_POSTGRES
-from tests.test_writes import new_project
+from tests.factories import (
+    ON_POSTGRES,
+    PROJECTS_PATH,
+    app_on,
+    assert_problem,
+    dechunk,
+    jsonl,
+    new_project,
+    project_line,
+    server,
+    synthesize,
+)
 
 KILL_POINTS = 20
 IMPORT_LINES = 400
@@ -234,3 +245,38 @@ def test_many_writers_at_once_all_land(shared_database: Engine, fresh_database_u
             sender.join(timeout=120)
     assert [outcome.get("status") for outcome in outcomes] == [201] * WRITERS, outcomes
     assert project_count(shared_database) == before + WRITERS
+
+
+def test_a_csv_whose_database_fails_part_way_does_not_end_like_a_whole_one(
+    fresh_database_url: str,
+) -> None:
+    """The server's connection is cut while a slow client reads: the stream stops without its
+    last chunk, which no HTTP client takes for a complete file."""
+    if not fresh_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no other server process whose connection can be cut")
+    with server(fresh_database_url) as (_, base):
+        synthesize(fresh_database_url, 20_000)
+        address = urlsplit(base)
+        with socket.socket() as connection:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            connection.connect((address.hostname, address.port))
+            request = (
+                f"GET {PROJECTS_PATH}?format=csv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            connection.sendall(request.encode())
+            answer = bytearray(connection.recv(65536))
+            engine = create_engine(fresh_database_url)
+            with engine.connect() as killer:
+                killer.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            engine.dispose()
+            while data := connection.recv(65536):
+                answer += data
+                time.sleep(0.01)
+    assert answer.startswith(b"HTTP/1.1 200")
+    with pytest.raises(AssertionError, match="before its last chunk"):
+        dechunk(bytes(answer))

@@ -25,31 +25,9 @@ from app.services.importing import import_records
 from app.services.keys import create_key
 from app.services.seed_file import SeedError, read_seed_file
 from app.services.seeding import seed_database
-from tests.factories import assert_problem
+from tests.factories import assert_problem, jsonl, project_line
 
 SOURCE = "changzhou-city-work-conference-2025"
-
-
-def project_line(number: int, **changes: Any) -> str:
-    record = {
-        "id": f"imported-{number:05d}",
-        "name": f"导入项目 {number}",
-        "organization_ids": ["jiangsu-catl"],
-        "citations": [
-            {
-                "source_id": SOURCE,
-                "paragraph": 7,
-                "quote": "江苏时代新能源灯塔工厂LY9项目签约落地",
-                "fields": ["name", "organization_ids"],
-            }
-        ],
-    }
-    record.update(changes)
-    return orjson.dumps({"collection": "projects", "record": record}).decode()
-
-
-def jsonl(*lines: str) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
 
 
 @pytest.fixture

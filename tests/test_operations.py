@@ -17,9 +17,7 @@ from sqlalchemy import Engine, text
 from app.db import SessionDep, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from app.models import Base
-from tests.factories import app_on, assert_problem
-
-ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+from tests.factories import ON_POSTGRES, app_on, assert_problem
 
 
 def test_migrations_go_down_and_up_one_revision_at_a_time(fresh_database_url: str) -> None:

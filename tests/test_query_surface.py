@@ -1,41 +1,58 @@
-"""What a list query can ask of every collection: filters and `q`, search, sort, cursors,
-sparse fields, stats and facets, and bad input to any of them, which is a 4xx problem naming
-the parameter and never a 500. Records, pages, CSV and HTTP behaviour (ETags, CORS) are in
-tests/test_read_api.py."""
+"""What a list query can ask of every collection: filters and `q`, search, sort, cursors
+(signed with the installation's own key and good only for their list), sparse fields, stats
+and facets, and bad input to any of them (parameters given too often included), which is a
+4xx problem naming the parameter and never a 500. Records, pages, CSV and HTTP behaviour
+(ETags, CORS) are in tests/test_read_api.py."""
 
+import base64
+import hashlib
+import hmac
+import json
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.collections.base import Collection
 from app.collections.catalog import DOCUMENTED
 from app.collections.projects import COLLECTION as PROJECTS
-from app.models import Project
+from app.models import Project, Scope
 from app.models.enums import ProjectStatus
-from tests.factories import SOURCE_ID, assert_problem, make_project, walk
+from app.services.keys import create_key
+from tests.factories import (
+    ORGANIZATIONS,
+    PROJECTS_PATH,
+    SOURCE_ID,
+    Params,
+    add_projects,
+    assert_problem,
+    ids,
+    make_project,
+    walk,
+)
 
 
-def ids(response: Any) -> list[str]:
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
+def cursor_key_of(database: Session | Engine) -> bytes:
+    """The key this installation signs its cursors with, as it keeps it in its database."""
+    statement = text("SELECT value FROM installation_settings WHERE name = 'cursor_key'")
+    if isinstance(database, Engine):
+        with database.connect() as connection:
+            value = connection.scalar(statement)
+    else:
+        value = database.scalar(statement)
+    assert value is not None
+    return str(value).encode()
 
 
-def add_projects(session: Session, count: int) -> None:
-    statuses = [None, *ProjectStatus]
-    for index in range(count):
-        make_project(
-            session,
-            project_id=f"synthetic-{index:04d}",
-            name=f"合成项目{index % 7}",
-            investment_cny=None if index % 5 == 0 else (index % 9) * 10**8,
-            status=statuses[index % len(statuses)],
-            district_id=("changzhou", "liyang", None)[index % 3],
-        )
+def forge(payload: bytes, key: bytes) -> str:
+    """A cursor token as the server seals one, with any payload."""
+    signature = hmac.new(key, payload, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(payload + signature).decode().rstrip("=")
 
 
 # Filters ---------------------------------------------------------------------------------
@@ -160,6 +177,29 @@ def test_q_on_a_collection_finds_two_character_words(client: TestClient) -> None
         "luokai-electromechanical-2025",
         "wanbang-digital-energy-2025",
     ]
+
+
+def test_the_organization_filter_seeks_its_links_through_their_index(session: Session) -> None:
+    """No subquery correlated with each project: the links of the named organizations are
+    found once, through the index on `organization_id`."""
+    from app.collections.projects import COLLECTION
+    from app.listing.params import parse_sort
+    from app.listing.statements import page_statements
+
+    query = COLLECTION.list_query.model_validate({"organization_id": ORGANIZATIONS})
+    keys = parse_sort(query.sort, COLLECTION.list_spec)
+    statements = page_statements(session, COLLECTION.list_spec, query, keys, None, query.limit)
+    connection = session.connection()
+    for statement in (statements.bound(statements.seeks[0]), statements.counting):
+        sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
+        if connection.dialect.name == "sqlite":
+            explained = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(row[3] for row in explained)
+            assert "CORRELATED" not in plan, plan
+            assert "ix_project_organizations_organization_id" in plan, plan
+        else:
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+            assert "SubPlan" not in plan, plan
 
 
 # Sort and cursors ------------------------------------------------------------------------
@@ -520,6 +560,40 @@ def test_a_value_no_member_of_a_union_accepts_is_one_error(client: TestClient) -
     ]
 
 
+def test_a_repeated_parameter_takes_at_most_100_values(client: TestClient) -> None:
+    many: Params = [("organization_id", f"org-{index}") for index in range(101)]
+    assert_problem(client.get(PROJECTS_PATH, params=many), 422, "organization_id")
+    assert client.get(PROJECTS_PATH, params=many[:100]).status_code == 200
+    statuses: Params = [("status", "signed")] * 101
+    assert_problem(client.get("/api/v1/stats/projects", params=statuses), 422, "status")
+
+
+def test_a_scalar_parameter_given_twice_is_refused(client: TestClient, session: Session) -> None:
+    twice: Params = [
+        ("format", "csv"),
+        ("fields", "id"),
+        ("limit", "1"),
+        ("limit", "3"),
+    ]
+    assert_problem(client.get(PROJECTS_PATH, params=twice), 422, "limit")
+    assert_problem(
+        client.get(PROJECTS_PATH, params=[("sort", "name"), ("sort", "-name")]), 422, "sort"
+    )
+    as_of: Params = [
+        ("as_of", "2025-01-01"),
+        ("as_of", "2026-01-01"),
+    ]
+    assert_problem(client.get(PROJECTS_PATH + "/catl-ly9", params=as_of), 422, "as_of")
+    _, token = create_key(session=session, name="importer", scope=Scope.admin)
+    session.commit()
+    imported = client.post(
+        "/api/v1/import?dry_run=true&dry_run=false",
+        content=b'{"default_source_id": "changzhou-city-work-conference-2025"}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert_problem(imported, 422, "dry_run")
+
+
 def test_a_cursor_for_another_sort_is_refused(client: TestClient) -> None:
     cursor = client.get("/api/v1/projects", params={"limit": 1}).json()["next_cursor"]
     response = client.get("/api/v1/projects", params={"cursor": cursor, "sort": "-name"})
@@ -537,6 +611,62 @@ def test_a_truncated_cursor_is_refused(client: TestClient) -> None:
     for cut in (1, len(cursor) // 2, len(cursor) - 1):
         response = client.get("/api/v1/projects", params={"limit": 2, "cursor": cursor[:cut]})
         assert_problem(response, 400, "cursor")
+
+
+def test_a_cursor_signed_with_the_old_public_key_is_refused(client: TestClient) -> None:
+    payload = orjson.dumps({"s": "name,id", "v": ["A", "a"], "c": "project"})
+    forged = forge(payload, b"citykb-cursor-v1")
+    assert_problem(client.get(PROJECTS_PATH, params={"cursor": forged}), 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    ("sort", "value"),
+    [
+        ("-investment_cny", 2**63),
+        ("-investment_cny", -(2**63) - 1),
+        ("-investment_cny", True),
+        ("-investment_cny", "1000"),
+        ("name", "名\u0000字"),
+        ("name", 7),
+        ("status_date", "2025-11-26T00:00:00"),
+        ("status_date", "not a date"),
+    ],
+)
+def test_a_signed_cursor_with_a_value_no_row_can_hold_is_refused(
+    client: TestClient, session: Session, sort: str, value: Any
+) -> None:
+    signature = ",".join(name for name in (sort, "-id" if sort.startswith("-") else "id"))
+    payload = json.dumps({"s": signature, "v": [value, "catl-ly9"], "c": "project"}).encode()
+    cursor = forge(payload, cursor_key_of(session))
+    assert_problem(
+        client.get(PROJECTS_PATH, params={"sort": sort, "cursor": cursor}), 400, "cursor"
+    )
+
+
+def test_a_signed_cursor_that_is_not_utf8_is_refused(client: TestClient, session: Session) -> None:
+    cursor = forge(b'{"s":"name,id","v":["\xff\xfe","a"],"c":"project"}', cursor_key_of(session))
+    assert_problem(client.get(PROJECTS_PATH, params={"cursor": cursor}), 400, "cursor")
+
+
+def test_a_cursor_is_good_only_for_the_list_that_issued_it(client: TestClient) -> None:
+    cursor = client.get(PROJECTS_PATH, params={"limit": 1}).json()["next_cursor"]
+    assert client.get(PROJECTS_PATH, params={"limit": 1, "cursor": cursor}).status_code == 200
+    assert_problem(client.get("/api/v1/parks", params={"cursor": cursor}), 400, "cursor")
+    searched = client.get("/api/v1/search", params={"q": "项目", "limit": 1}).json()
+    assert searched["next_cursor"] is not None
+    assert_problem(
+        client.get(PROJECTS_PATH, params={"cursor": searched["next_cursor"]}), 400, "cursor"
+    )
+    assert_problem(
+        client.get("/api/v1/search", params={"q": "项目", "cursor": cursor}), 400, "cursor"
+    )
+
+
+def test_each_installation_signs_with_a_key_of_its_own(
+    engine: Engine, shared_database: Engine
+) -> None:
+    assert len(cursor_key_of(engine)) >= 32
+    assert cursor_key_of(engine) != cursor_key_of(shared_database)
 
 
 @pytest.mark.parametrize("collection", DOCUMENTED, ids=lambda collection: collection.path)

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import RateBucket, Scope
 from app.services.keys import create_key
-from tests.factories import assert_problem, server
-from tests.test_import import jsonl, project_line
-from tests.test_writes import new_project
+from tests.factories import assert_problem, jsonl, new_project, project_line, server
 
 
 def write(base: str, token: str | None, body: Any, **headers: str) -> httpx2.Response:

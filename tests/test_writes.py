@@ -17,25 +17,9 @@ from app.limits import RateLimiter, write_limiter
 from app.main import app
 from app.models import ApiKey, Project, Scope
 from app.services.keys import create_key, revoke_key
-from tests.factories import app_on, assert_problem
+from tests.factories import app_on, assert_problem, cite, new_project
 
 SOURCE = "changzhou-city-work-conference-2025"
-
-
-def cite(*fields: str, quote: str = "江苏时代新能源灯塔工厂LY9项目签约落地") -> dict[str, Any]:
-    return {"source_id": SOURCE, "paragraph": 7, "quote": quote, "fields": list(fields)}
-
-
-def new_project(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "常州光伏示范项目",
-        "organization_ids": ["jiangsu-catl"],
-        "status": "signed",
-        "status_date": "2026-01-05",
-        "citations": [cite("name", "organization_ids", "status", "status_date")],
-    }
-    body.update(changes)
-    return body
 
 
 @pytest.fixture
