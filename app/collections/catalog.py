@@ -49,18 +49,31 @@ BY_KEY: dict[str, Collection] = {item.key: item for item in CATALOG}
 BY_TABLE: dict[str, Collection] = {item.table.name: item for item in CATALOG}
 
 
-def _references(collection: Collection) -> set[str]:
-    """The collections whose records a record of this one may name."""
+def _references(collection: Collection) -> tuple[tuple[str, str], ...]:
+    named = [
+        (column.key, BY_TABLE[foreign_key.column.table.name].key)
+        for column in collection.table.columns
+        for foreign_key in column.foreign_keys
+    ]
+    links = collection.links
+    return (*named, *([(links.field, links.target)] if links is not None else []))
+
+
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    item.key: _references(item) for item in CATALOG
+}
+"""Each collection's fields that name other records: (field, the key of their collection). A
+link field names a list of them."""
+SOURCES = BY_TABLE[next(iter(Citation.source_id.foreign_keys)).column.table.name].key
+"""The collection citations cite."""
+
+
+def _named_collections(collection: Collection) -> set[str]:
+    """The collections whose records a record of this one may name, its citations included."""
     if collection.describes_others:
         return set(BY_KEY) - {collection.key}
-    cited = {BY_TABLE[key.column.table.name].key for key in Citation.source_id.foreign_keys}
-    named = {
-        BY_TABLE[key.column.table.name].key
-        for column in collection.table.columns
-        for key in column.foreign_keys
-    }
-    linked = {collection.links.target} if collection.links is not None else set()
-    return (cited | named | linked) - {collection.key}
+    named = {target for _, target in REFERENCES[collection.key]}
+    return ({SOURCES} | named) - {collection.key}
 
 
 def _seeding_order() -> tuple[Collection, ...]:
@@ -68,7 +81,11 @@ def _seeding_order() -> tuple[Collection, ...]:
     while len(ordered) < len(CATALOG):
         done = {item.key for item in ordered}
         ordered.append(
-            next(item for item in CATALOG if item.key not in done and _references(item) <= done)
+            next(
+                item
+                for item in CATALOG
+                if item.key not in done and _named_collections(item) <= done
+            )
         )
     return tuple(ordered)
 

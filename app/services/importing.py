@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.collections.catalog import BY_KEY, BY_SUBJECT, BY_TABLE, SEEDING_ORDER
+from app.collections.catalog import BY_KEY, BY_SUBJECT, REFERENCES, SOURCES
 from app.models import Action, RecordHistory, Source
 from app.models.base import SLUG_LENGTH
 from app.services.seed_file import (
@@ -28,16 +28,6 @@ PROBLEM_LENGTH = 300
 """A problem may quote the input (an id, a collection's name, a YAML line): no more than this."""
 PROBLEMS_SHOWN = 100
 LOOKUP_BATCH = 500
-REFERENCES: dict[str, list[tuple[str, str]]] = {
-    collection.key: [
-        (column.key, BY_TABLE[foreign_key.column.table.name].key)
-        for column in collection.table.columns
-        for foreign_key in column.foreign_keys
-    ]
-    + ([(links.field, links.target)] if (links := collection.links) is not None else [])
-    for collection in SEEDING_ORDER
-}
-"""Each collection's fields that name another record: (field, the collection it is in)."""
 
 
 def bounded(problems: Sequence[str]) -> list[str]:
@@ -218,7 +208,7 @@ def _references(raw: Any) -> dict[str, set[str]]:
             citations = record.get("citations", [record.get("citation")])
             for citation in citations if isinstance(citations, list) else []:
                 if isinstance(citation, dict):
-                    note("sources", citation.get("source_id"))
+                    note(SOURCES, citation.get("source_id"))
     return found
 
 

@@ -9,10 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.collections.catalog import BY_KEY, BY_SUBJECT, BY_TABLE, CATALOG
+from app.collections.catalog import BY_KEY, BY_SUBJECT, BY_TABLE, CATALOG, REFERENCES, SOURCES
 from app.collections.figures import COLLECTION as FIGURE_COLLECTION
 from app.collections.figures import FigureSeed
-from app.models import Source
 from app.models.base import Cited
 from app.models.enums import BaseUnit, Qualifier
 from app.records.formats import CitationIdentity, CitationSeed
@@ -24,8 +23,6 @@ Exists = Callable[[str, str], bool]
 Paragraphs = Callable[[str], int | None]
 """How many paragraphs a source has; None for a source not known."""
 FIGURES = FIGURE_COLLECTION.key
-SOURCES = BY_TABLE[Source.__tablename__].key
-"""The collection citations cite."""
 
 # Fields that state no fact of the source and so need no citation.
 # A source's language and length describe the document itself rather than a stated fact.
@@ -84,21 +81,22 @@ def check_record(
         yield name, "no citation names this field"
 
 
+def named_records(record: BaseModel, model: type[Cited]) -> Iterable[tuple[str, str, str]]:
+    """The records a record names by reference or link: (field, collection key, id)."""
+    collection = BY_TABLE[model.__table__.name]  # type: ignore[attr-defined]
+    for field, target in REFERENCES[collection.key]:
+        value = getattr(record, field, None)
+        for record_id in value if isinstance(value, list) else [value]:
+            if record_id is not None:
+                yield field, target, record_id
+
+
 def _check_references(
     record: BaseModel, model: type[Cited], exists: Exists
 ) -> Iterable[tuple[str, str]]:
-    table = model.__table__  # type: ignore[attr-defined]
-    for column in table.columns:
-        value = getattr(record, column.key, None)
-        for foreign_key in column.foreign_keys:
-            target = BY_TABLE[foreign_key.column.table.name].key
-            if value is not None and not exists(target, value):
-                yield column.key, f"unknown {target} id {value!r}"
-    links = BY_TABLE[table.name].links
-    if links is not None:
-        for linked_id in getattr(record, links.field):
-            if not exists(links.target, linked_id):
-                yield links.field, f"unknown {links.target} id {linked_id!r}"
+    for field, target, record_id in named_records(record, model):
+        if not exists(target, record_id):
+            yield field, f"unknown {target} id {record_id!r}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.collections.base import Collection
-from app.collections.catalog import BY_KEY, BY_TABLE
+from app.collections.catalog import BY_KEY, SOURCES
 from app.collections.figures import FigureSeed
 from app.errors import AppError
 from app.models import Action, Citation, Figure, Source
@@ -24,12 +24,12 @@ from app.projections.rendering import stored_or_fresh
 from app.projections.upkeep import Touched, project
 from app.services.history import record_change
 from app.services.rules import (
-    SOURCES,
     UNCITED_FIELDS,
     Exists,
     Paragraphs,
     check_record,
     citation_rows,
+    named_records,
     record_values,
     unsourced_citations,
 )
@@ -69,14 +69,8 @@ def source_paragraphs(session: Session) -> Paragraphs:
 def _references(collection: Collection, record: Any) -> set[tuple[str, str]]:
     """The records a record names, its citations' sources included: (collection key, id)."""
     found = {
-        (BY_TABLE[foreign_key.column.table.name].key, value)
-        for column in collection.table.columns
-        if (value := getattr(record, column.key, None)) is not None
-        for foreign_key in column.foreign_keys
+        (target, record_id) for _, target, record_id in named_records(record, collection.model)
     }
-    if collection.links is not None:
-        links = collection.links
-        found |= {(links.target, other) for other in getattr(record, links.field)}
     return found | {(SOURCES, citation.source_id) for citation in _citations(record)}
 
 
