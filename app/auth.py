@@ -119,3 +119,4 @@ CuratorKey = Annotated[ApiKey, Depends(require(Scope.curator))]
 AdminKey = Annotated[ApiKey, Depends(require(Scope.admin))]
 # scope="function": the write commits when the route returns, before the answer is sent.
 CuratorSession = Annotated[Session, Depends(write_session(Scope.curator), scope="function")]
+AdminSession = Annotated[Session, Depends(write_session(Scope.admin), scope="function")]

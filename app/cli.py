@@ -11,13 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import WRITE_OPTION, get_engine, make_engine
-from app.migrate import downgrade, upgrade
+from app.errors import AppError
+from app.migrate import downgrade, prepare, upgrade
 from app.models import Scope
+from app.services.coverage import LedgerError, check_source
 from app.services.importing import ImportProblemError, import_records
 from app.services.keys import create_key, get_key_by_name, list_keys, revoke_key
 from app.services.plans import query_plans, row_counts
 from app.services.seed_file import SeedError
 from app.services.seeding import seed_database
+from app.services.source_texts import register_text
 from app.services.synth import AlreadySynthesizedError, Plan, synthesize
 
 cli = typer.Typer(
@@ -27,6 +30,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 keys_cli = typer.Typer(help="API keys for curators and administrators.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+sources_cli = typer.Typer(help="Sources and their text.", no_args_is_help=True)
+cli.add_typer(sources_cli, name="sources")
 
 
 def _seed(path: Path) -> None:
@@ -174,6 +179,75 @@ def import_file(
                 bar.__exit__(None, None, None)
     prefix = "dry run, nothing written: would be " if dry_run else ""
     typer.echo(prefix + report.summary().replace("seed: ", "import: "))
+
+
+@sources_cli.command("text")
+def sources_text(
+    source_id: Annotated[str, typer.Argument(help="The source's id.")],
+    path: Annotated[Path, typer.Argument(help="Its text, UTF-8, one paragraph a line.")],
+) -> None:
+    """Register a source's text, which every quote citing it is checked against; it is refused
+    unless its lines number the source's paragraphs and hold every quote already citing it.
+    The database is migrated, and seeded if empty, first."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        typer.echo(f"cannot read {path} as UTF-8 text: {error}", err=True)
+        raise typer.Exit(1) from None
+    prepare(get_engine(), get_settings().seed_path)
+    try:
+        with Session(get_engine()) as session, session.begin():
+            session.connection(execution_options={WRITE_OPTION: True})
+            count = register_text(session=session, source_id=source_id, text=text)
+    except AppError as error:
+        if not error.errors:
+            typer.echo(error.detail, err=True)
+        else:
+            typer.echo(f"the text of {source_id!r} was not registered:", err=True)
+            for problem in error.errors:
+                typer.echo(f"  {problem.msg}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"registered the text of {source_id!r}: {count} paragraphs")
+
+
+@cli.command()
+def coverage(
+    source_id: Annotated[str, typer.Argument(help="The source's id.")],
+    ledger: Annotated[
+        Path | None, typer.Option(help="The ledger; default: the seed file's *.ledger.yaml.")
+    ] = None,
+    text: Annotated[
+        Path | None,
+        typer.Option(help="The source's text, used for this run if the database has none."),
+    ] = None,
+) -> None:
+    """Check a source paragraph by paragraph against its ledger: each paragraph cited or
+    waived, each number held by a figure or record or waived, each entity a record that cites
+    it and a search finds; exit 1 on any problem. Nothing is written."""
+    ledger_path = ledger or get_settings().seed_path.with_suffix(".ledger.yaml")
+    try:
+        source_text = None if text is None else text.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        typer.echo(f"cannot read {text} as UTF-8 text: {error}", err=True)
+        raise typer.Exit(1) from None
+    with Session(get_engine()) as session:
+        if source_text is not None:
+            session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            report = check_source(
+                session=session, source_id=source_id, ledger_path=ledger_path, text=source_text
+            )
+        except (LedgerError, AppError) as error:
+            problems = error.problems if isinstance(error, LedgerError) else [error.detail]
+            for problem in problems:
+                typer.echo(problem, err=True)
+            raise typer.Exit(1) from None
+        finally:
+            session.rollback()
+    for line in report.lines():
+        typer.echo(line)
+    if report.problems:
+        raise typer.Exit(1)
 
 
 @cli.command()

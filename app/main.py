@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from app import landing
-from app.api import importing, search
+from app.api import importing, neighbours, search, sources
 from app.api.openapi import TAGS, write_schemas
 from app.api.params import QUERY_SCHEMAS
 from app.api.routes import collection_router
@@ -76,7 +76,13 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         expose_headers=["ETag"],
     )
     # Each router straight under the app: every level of nesting is matched on every request.
-    for router in (*map(collection_router, DOCUMENTED), search.router, importing.router):
+    for router in (
+        *map(collection_router, DOCUMENTED),
+        neighbours.router,
+        search.router,
+        importing.router,
+        sources.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     app.include_router(landing.router)

@@ -33,6 +33,7 @@ UNITS: dict[str, Conversion] = {
     "家": Conversion(BaseUnit.count, 1),
     "项": Conversion(BaseUnit.count, 1),
     "强": Conversion(BaseUnit.rank, 1),
+    "年": Conversion(BaseUnit.year, 1),
 }
 """Each unit as a source states it, with the base unit and factor it normalizes to."""
 

@@ -20,9 +20,7 @@ from app.db import make_engine
 from app.main import app
 from app.migrate import prepare, upgrade
 from app.services.seeding import seed_database
-from tests.factories import serve_sessions
-
-SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"
+from tests.factories import MISSING_TEXT, SOURCE_TEXT, register_source_text, serve_sessions
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +38,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_database(session=session, path=get_settings().seed_path)
+    register_source_text(engine)
     yield engine
     engine.dispose()
 
@@ -69,11 +68,18 @@ def client(session: Session) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def source_paragraphs() -> list[str]:
-    """The seed source's paragraphs; the test is skipped where ../shared is absent."""
+def source_text() -> str:
+    """The seed source's text, registered in every test database: what a test that writes
+    quotes needs. The test is skipped where the text is missing."""
     if not SOURCE_TEXT.exists():
-        pytest.skip(f"the seed source text is not here ({SOURCE_TEXT}); a user's clone has none")
-    return SOURCE_TEXT.read_text(encoding="utf-8").splitlines()
+        pytest.skip(MISSING_TEXT)
+    return SOURCE_TEXT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def source_paragraphs(source_text: str) -> list[str]:
+    """The seed source's paragraphs; the test is skipped where the text is missing."""
+    return source_text.splitlines()
 
 
 @pytest.fixture
@@ -101,5 +107,6 @@ def shared_database(fresh_database_url: str) -> Iterator[Engine]:
     test transaction."""
     engine = make_engine(fresh_database_url)
     prepare(engine, get_settings().seed_path)
+    register_source_text(engine)
     yield engine
     engine.dispose()

@@ -30,11 +30,28 @@ from app.db import (
 from app.main import create_app
 from app.models import Citation, Project
 from app.models.enums import ProjectStatus
+from app.services.source_texts import register_text
 from app.text import to_traditional
 
 COLLECTION_TAGS = tuple(collection.tag for collection in DOCUMENTED)
 """Every collection's path segment, as the catalog lists them."""
 SOURCE_ID = "changzhou-city-work-conference-2025"
+SOURCE_TEXT = Path(
+    os.environ.get("CITYKB_TEST_SOURCE_TEXT")
+    or Path(__file__).resolve().parents[2] / "shared" / "source" / "article-zh-hans.txt"
+)
+"""The seed source's text, which the repository never holds (a user's clone has none);
+`CITYKB_TEST_SOURCE_TEXT` names another file, or a missing one to run the tests without."""
+MISSING_TEXT = f"the seed source's text is missing ({SOURCE_TEXT}); a user's clone has none"
+
+
+def register_source_text(engine: Engine) -> None:
+    """Register the seed source's text, as `citykb sources text` does, where it is here: every
+    write that quotes the source needs it."""
+    if SOURCE_TEXT.exists():
+        with Session(engine) as session, session.begin():
+            text = SOURCE_TEXT.read_text(encoding="utf-8")
+            register_text(session=session, source_id=SOURCE_ID, text=text)
 
 
 def make_project(

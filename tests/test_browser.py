@@ -1,6 +1,7 @@
 """The first minutes in a real browser: headless Chromium, with no network beyond loopback,
-against `citykb serve`. `/docs` runs "Try it out" and gets data back; `/` draws its figures
-and both charts, in Chinese and in English. Screenshots go to tests/artifacts/."""
+against `citykb serve`. `/docs` runs "Try it out" and gets data back; `/` draws its figures,
+both charts, the programmes with their targets, the recognitions, people and scenarios, in
+Chinese and in English. Screenshots go to tests/artifacts/."""
 
 import os
 import shutil
@@ -16,6 +17,7 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine
 
+from app.collections.catalog import DOCUMENTED
 from tests.factories import server
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -87,7 +89,7 @@ def test_docs_try_it_out_returns_a_record(browser: WebDriver, base_url: str) -> 
     screenshot(browser, "docs-try-it-out.png")
 
 
-def test_landing_page_draws_figures_and_both_charts_in_both_languages(
+def test_landing_page_draws_its_knowledge_and_both_charts_in_both_languages(
     browser: WebDriver, base_url: str
 ) -> None:
     wait = WebDriverWait(browser, 30)
@@ -95,7 +97,7 @@ def test_landing_page_draws_figures_and_both_charts_in_both_languages(
     wait.until(lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded"))
     assert not browser.find_elements(By.ID, "load-error")
     counts = browser.find_elements(By.CSS_SELECTOR, "#counts a b")
-    assert len(counts) == 8
+    assert len(counts) == len(DOCUMENTED)
     assert all(count.text.isdigit() and int(count.text) > 0 for count in counts)
     figures = browser.find_elements(By.CSS_SELECTOR, "#figures .figure")
     assert figures
@@ -106,6 +108,16 @@ def test_landing_page_draws_figures_and_both_charts_in_both_languages(
         assert int(svg.get_attribute("data-drawn") or 0) > 0, chart
         assert svg.find_elements(By.TAG_NAME, "rect"), chart
     assert browser.find_elements(By.CSS_SELECTOR, "#latest tbody tr")
+    programmes = browser.find_element(By.ID, "programmes").text
+    assert "十五五" in programmes
+    assert "近零碳工厂60家以上" in programmes  # a target, beside its programme
+    recognitions = browser.find_element(By.ID, "recognitions").text
+    assert "2025年人才友好型城市" in recognitions
+    assert "全国50强" in recognitions
+    assert "曾毓群" in browser.find_element(By.ID, "people").text
+    scenarios = browser.find_element(By.ID, "scenarios").text
+    assert "新能源" in scenarios
+    assert "超级充电" in scenarios
     assert "城市发展知识库" in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, "landing-zh.png")
 
@@ -114,4 +126,6 @@ def test_landing_page_draws_figures_and_both_charts_in_both_languages(
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     levels = browser.find_element(By.ID, "chart-factory-levels").text
     assert "near-zero-carbon" in levels
+    assert "Robin Zeng" in browser.find_element(By.ID, "people").text
+    assert "top 50" in browser.find_element(By.ID, "recognitions").text
     screenshot(browser, "landing-en.png")

@@ -69,6 +69,7 @@ def integrity_ok(engine: Engine) -> bool:
         return connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
 
+@pytest.mark.usefixtures("source_text")
 def test_the_server_killed_during_an_import_writes_all_or_nothing(
     shared_database: Engine, fresh_database_url: str
 ) -> None:
@@ -111,6 +112,7 @@ def test_the_server_killed_during_an_import_writes_all_or_nothing(
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="a full disk is simulated with SQLite's max_page_count")
+@pytest.mark.usefixtures("source_text")
 def test_a_full_disk_refuses_the_write_and_keeps_what_was_there(shared_database: Engine) -> None:
     raw = shared_database.raw_connection()  # VACUUM cannot run inside the engine's BEGIN
     try:
@@ -218,6 +220,7 @@ def run_reads_through_a_restart(client: TestClient) -> None:
 WRITERS = 64
 
 
+@pytest.mark.usefixtures("source_text")
 def test_many_writers_at_once_all_land(shared_database: Engine, fresh_database_url: str) -> None:
     """More simultaneous writes than the server has worker threads: each one lands. (On SQLite
     they once waited for its lock in those threads, until the writer holding the lock had no

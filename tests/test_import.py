@@ -25,7 +25,7 @@ from app.services.importing import import_records
 from app.services.keys import create_key
 from app.services.seed_file import SeedError, read_seed_file
 from app.services.seeding import seed_database
-from tests.factories import assert_problem, jsonl, project_line
+from tests.factories import assert_problem, jsonl, project_line, register_source_text
 
 SOURCE = "changzhou-city-work-conference-2025"
 
@@ -45,6 +45,7 @@ def counts(session: Session) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.usefixtures("source_text")
 def test_an_import_writes_every_record_and_its_history(
     client: TestClient, session: Session, admin: dict[str, str]
 ) -> None:
@@ -63,6 +64,7 @@ def test_an_import_writes_every_record_and_its_history(
     assert found.json()["total"] == 2
 
 
+@pytest.mark.usefixtures("source_text")
 def test_one_bad_line_changes_nothing_and_is_named(
     client: TestClient, session: Session, admin: dict[str, str]
 ) -> None:
@@ -78,6 +80,7 @@ def test_one_bad_line_changes_nothing_and_is_named(
     assert counts(session) == before
 
 
+@pytest.mark.usefixtures("source_text")
 def test_a_dry_run_counts_and_writes_nothing(
     client: TestClient, session: Session, admin: dict[str, str]
 ) -> None:
@@ -92,6 +95,7 @@ def test_a_dry_run_counts_and_writes_nothing(
     assert counts(session) == before
 
 
+@pytest.mark.usefixtures("source_text")
 def test_a_seed_document_imports_too_and_names_lines(
     client: TestClient, session: Session, admin: dict[str, str]
 ) -> None:
@@ -140,9 +144,10 @@ def citykb_import(database_url: str, path: Path, *extra: str) -> subprocess.Pope
 
 
 @pytest.fixture
-def prepared(fresh_database_url: str) -> Iterator[tuple[str, Engine]]:
+def prepared(fresh_database_url: str, source_text: str) -> Iterator[tuple[str, Engine]]:
     engine = make_engine(fresh_database_url)
     prepare(engine, get_settings().seed_path)
+    register_source_text(engine)
     yield fresh_database_url, engine
     engine.dispose()
 
@@ -201,6 +206,7 @@ def test_an_import_killed_part_way_changes_nothing(
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
 
+@pytest.mark.usefixtures("source_text")
 def test_a_single_json_line_is_json_lines(client: TestClient, admin: dict[str, str]) -> None:
     response = client.post("/api/v1/import", content=jsonl(project_line(7)), headers=admin)
     assert response.json()["inserted"] == {"projects": 1}
@@ -237,6 +243,7 @@ def test_a_billion_laughs_is_refused_before_it_expands(
     ]
 
 
+@pytest.mark.usefixtures("source_text")
 def test_yaml_anchors_and_aliases_are_refused_by_line(
     client: TestClient, session: Session, admin: dict[str, str], tmp_path: Path
 ) -> None:
@@ -299,6 +306,7 @@ def rendering(session: Session, project_id: str) -> str:
 WRITES = {"INSERT", "UPDATE", "DELETE", "SAVEPOINT", "RELEASE", "CREATE", "DROP", "ALTER"}
 
 
+@pytest.mark.usefixtures("source_text")
 def test_a_dry_run_only_reads_and_counts_what_the_import_writes(
     shared_database: Engine,
 ) -> None:
@@ -321,7 +329,15 @@ def test_a_dry_run_only_reads_and_counts_what_the_import_writes(
                 },
             }
         ).decode(),
-        seed_line("districts", "liyang", parent_id="wujin"),  # now under a district made here
+        seed_line(  # now under a district made here
+            "districts",
+            "liyang",
+            parent_id="wujin",
+            citations=[
+                {"paragraph": 7, "quote": "宁德时代自2016年落户溧阳以来", "fields": ["name"]},
+                {"paragraph": 6, "quote": "常州", "fields": ["parent_id"]},
+            ],
+        ),
         project_line(1),
         seed_line("projects", "zhongchuang-zhiling-nev-parts-base"),  # unchanged
         seed_line("projects", "ninebot-smart-mobility", description="Edited by the import."),

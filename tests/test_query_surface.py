@@ -74,9 +74,10 @@ def forge(payload: bytes, key: bytes) -> str:
         ("parks", {"parent_id": "west-taihu-ai-community"}, ["origin-space"]),
         (
             "parks",
-            {"kind": "creative_cluster"},
+            {"group_id": "canal-creative-cluster"},
             ["canal-no5", "hanghai-instrument-factory", "sauce-factory"],
         ),
+        ("parks", {"kind": "site_cluster"}, ["canal-creative-cluster"]),
         ("renewal-cases", {"former_occupant_id": "xinyu-group"}, ["xinyu-canal-bay-renewal"]),
         ("renewal-cases", {"plot_ratio_after_min": 2}, ["hutang-sci-tech-park-renewal"]),
         ("renewal-cases", {"approach": "工业转科研"}, ["wuxing-renewal"]),
@@ -96,7 +97,8 @@ def forge(payload: bytes, key: bytes) -> str:
         ),
         ("organizations", {"parent_id": "catl"}, ["jiangsu-catl"]),
         ("organizations", {"park_id": "xinyu-canal-bay"}, ["jiangsu-xinci-materials"]),
-        ("districts", {"parent_id": "changzhou"}, ["changzhou-edz", "liyang"]),
+        ("districts", {"parent_id": "changzhou"}, ["changzhou-edz"]),
+        ("districts", {"parent_id": "null"}, ["jiangsu", "liyang"]),
         ("districts", {"kind": "province"}, ["jiangsu"]),
         (
             "figures",
@@ -112,7 +114,19 @@ def forge(payload: bytes, key: bytes) -> str:
             ],
         ),
         ("figures", {"unit_normalized": "kW"}, ["songjianhu-pv-capacity"]),
-        ("sources", {"date_min": "2025-11-26", "date_max": "2025-11-26"}, [SOURCE_ID]),
+        ("sources", {"date_min": "2025-11-26", "date_max": "2025-11-26"}, []),
+        ("sources", {"language": "zh-Hans"}, [SOURCE_ID]),
+        (
+            "events",
+            {"date_min": "2025-11-26", "date_max": "2025-11-26"},
+            ["changzhou-city-work-conference-2025"],
+        ),
+        ("figures", {"district_id": "liyang"}, ["catl-liyang-ten-billion-projects"]),
+        (
+            "recognitions",
+            {"kind": "ranking"},
+            ["changzhou-talent-friendly-city-2024", "changzhou-talent-friendly-city-2025"],
+        ),
     ],
 )
 def test_filters(client: TestClient, path: str, params: Any, expected: list[str]) -> None:

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.collections.catalog import DOCUMENTED
 from tests.factories import (
     COLLECTION_TAGS,
     PROJECTS_PATH,
@@ -30,16 +31,8 @@ from tests.factories import (
     walk,
 )
 
-EXAMPLE_IDS = {
-    "projects": "catl-ly9",
-    "parks": "songjianhu-optoelectronics-harbor",
-    "renewal-cases": "hutang-sci-tech-park-renewal",
-    "zero-carbon-factories": "wanbang-digital-energy-2025",
-    "organizations": "catl",
-    "districts": "changzhou",
-    "figures": "catl-ly9-investment",
-    "sources": "changzhou-city-work-conference-2025",
-}
+EXAMPLE_IDS = {collection.tag: collection.id_example for collection in DOCUMENTED}
+"""A record of each collection: the example its documentation gives."""
 
 
 def parse_csv(response: Any) -> list[dict[str, str]]:

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, select, text
 
-from app.collections.catalog import BY_SUBJECT
+from app.collections.catalog import BY_SUBJECT, DOCUMENTED
 from app.db import make_engine
 from app.migrate import upgrade
-from app.models import Project, SearchGram
+from app.models import Citation, Project, SearchGram, SourceParagraph
 from app.projections.search_index import reindex
 from app.services.plans import query_plans
-from app.services.synth import AlreadySynthesizedError, synthesize
+from app.services.synth import QUOTE, AlreadySynthesizedError, synthesize
 from tests.factories import app_on
 
 
@@ -30,21 +30,20 @@ def synthetic(fresh_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def snapshot(engine: Engine) -> list[tuple[object, ...]]:
+def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every synthetic record of every collection, as the API renders it."""
     with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                select(
-                    Project.id,
-                    Project.name,
-                    Project.status,
-                    Project.status_date,
-                    Project.investment_cny,
-                    Project.district_id,
-                ).order_by(Project.id)
-            )
-        ]
+        return {
+            subject: [
+                tuple(row)
+                for row in connection.execute(
+                    select(collection.model.id, collection.model.rendered)
+                    .where(collection.model.id.like("syn%"))
+                    .order_by(collection.model.id)
+                )
+            ]
+            for subject, collection in BY_SUBJECT.items()
+        }
 
 
 def test_the_same_seed_gives_the_same_records(synthetic: Engine, tmp_path: Path) -> None:
@@ -90,6 +89,24 @@ def test_synthetic_documents_and_grams_are_what_reindexing_writes(synthetic: Eng
         connection.rollback()
 
 
+def test_every_synthetic_record_is_cited_by_the_registered_text(synthetic: Engine) -> None:
+    with synthetic.connect() as connection:
+        for subject, collection in BY_SUBJECT.items():
+            model = collection.model
+            cited = select(Citation.subject_id).where(Citation.subject_type == subject)
+            uncited = connection.scalars(
+                select(model.id).where(model.id.like("syn%"), model.id.not_in(cited)).limit(3)
+            ).all()
+            assert uncited == [], subject
+        text = connection.scalar(
+            select(SourceParagraph.text).where(
+                SourceParagraph.source_id == "synthetic-7", SourceParagraph.number == 1
+            )
+        )
+    assert text is not None
+    assert QUOTE in text
+
+
 def test_the_api_reads_synthetic_records(synthetic: Engine) -> None:
     client = app_on(synthetic)
     page = client.get("/api/v1/projects", params={"q": "光伏", "sort": "-investment_cny"}).json()
@@ -103,11 +120,56 @@ def test_the_api_reads_synthetic_records(synthetic: Engine) -> None:
     assert sum(group["count"] for group in stats.json()["groups"]) == 15
 
 
+def test_synthetic_records_name_each_other_as_real_ones_do(synthetic: Engine) -> None:
+    """The references the later collections and columns brought: a park's cluster, an
+    organization's site, a factory's list, an event's and a programme's parent, a figure's
+    programme and place."""
+    client = app_on(synthetic)
+
+    def total(path: str, **params: str) -> int:
+        answer = client.get(f"/api/v1/{path}", params=params)
+        assert answer.status_code == 200, answer.text
+        count: int = answer.json()["total"]
+        return count
+
+    assert total("parks", group_id="syn7-k0") == 8
+    assert total("parks", kind="site_cluster") == 2
+    assert total("organizations", park_id="null") == 100
+    assert total("organizations", parent_id="syn7-o0") == 2
+    assert total("zero-carbon-factories", recognition_id="syn7-g0") == 1
+    assert total("recognitions", kind="list") == 15
+    assert total("recognitions", stage="awarded") == 20
+    assert total("events", parent_id="syn7-e0") == 9
+    assert total("events", kind="recurring_activity", cadence="null") == 0
+    assert total("programmes", parent_id="syn7-m0") == 9
+    assert total("figures", programme_id="syn7-m0") == 1
+    assert total("figures", qualifier="at_most") == total("figures", unit_normalized="rank")
+    assert total("figures", district_id="null") < total("figures")
+    assert total("people") == 75
+    assert total("scenarios", field="光伏") == 6
+    target = client.get("/api/v1/figures/syn7-m2-output-target").json()
+    programme = client.get("/api/v1/programmes/syn7-m2").json()
+    assert target["programme_id"] == programme["id"]
+    assert target["district_id"] == programme["district_id"]
+    assert target["period_start"] == programme["period_start"]
+
+
 def test_every_documented_list_query_uses_an_index(synthetic: Engine) -> None:
-    plans = query_plans(synthetic, avoid_sequential_scans=True)
-    collections = {plan.collection for plan in plans}
-    assert len(collections) == 8
-    assert len(plans) > 150
+    """Each filter of each collection finds records to select, so that its plan is the one
+    a real list gets; and however few its rows, an index serves it."""
+    plans = query_plans(synthetic, avoid_sequential_scans=True, small_table_rows=0)
+    assert {plan.collection for plan in plans} == {item.tag for item in DOCUMENTED}
+    planned = {
+        (plan.collection, name.removesuffix("_min")) for plan in plans for name in plan.params
+    }
+    unplanned = [
+        f"{item.tag}?{name}"
+        for item in DOCUMENTED
+        for name in (*item.list_spec.equality, *item.list_spec.custom, *item.list_spec.ranges)
+        if (item.tag, name) not in planned
+    ]
+    assert unplanned == [], "synth leaves these filters nothing to select"
+    assert len(plans) > 400
     scans = [plan.describe() for plan in plans if plan.full_scan]
     assert scans == [], "\n".join(scans)
 

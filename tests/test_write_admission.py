@@ -35,6 +35,7 @@ def keys(engine: Engine, *names: str, scope: Scope = Scope.curator) -> list[str]
         return [create_key(session=session, name=name, scope=scope)[1] for name in names]
 
 
+@pytest.mark.usefixtures("source_text")
 def test_the_rate_limit_is_per_key_across_every_process(
     shared_database: Engine, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,6 +95,7 @@ def a_writer_waiting_for_the_lock(
     assert [answer.status_code for answer in written] == [201], written[0].text
 
 
+@pytest.mark.usefixtures("source_text")
 def test_what_can_be_refused_is_refused_without_waiting_for_the_write_lock(
     shared_database: Engine, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +128,7 @@ def test_what_can_be_refused_is_refused_without_waiting_for_the_write_lock(
     assert_problem(plain_text, 415)
 
 
+@pytest.mark.usefixtures("source_text")
 def test_a_dry_run_import_waits_for_no_write(
     shared_database: Engine, fresh_database_url: str
 ) -> None:

@@ -5,11 +5,16 @@ from typing import TYPE_CHECKING
 
 from app.collections import (
     districts,
+    events,
     figures,
     organizations,
     parks,
+    people,
+    programmes,
     projects,
+    recognitions,
     renewal_cases,
+    scenarios,
     sources,
     zero_carbon_factories,
 )
@@ -26,6 +31,11 @@ CATALOG: tuple[Collection, ...] = (
     districts.COLLECTION,
     sources.COLLECTION,
     figures.COLLECTION,
+    people.COLLECTION,
+    recognitions.COLLECTION,
+    events.COLLECTION,
+    programmes.COLLECTION,
+    scenarios.COLLECTION,
 )
 """In the order their kinds of record were added: `SubjectType`'s order."""
 

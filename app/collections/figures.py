@@ -10,7 +10,7 @@ from app.collections.base import Collection, Document
 from app.listing.params import FilterQuery, IsoDate, bound, one_of
 from app.models import Figure
 from app.models.enums import BaseUnit, FigureKind, Qualifier
-from app.records.formats import CitationSeed, Line, RecordFormat, Slug, SubjectSeed
+from app.records.formats import CitationSeed, Line, RecordFormat, Reference, Slug, SubjectSeed
 from app.records.read import CitationOut, RecordOut, citations_field
 
 if TYPE_CHECKING:
@@ -46,10 +46,15 @@ class FigureOut(RecordOut):
     )
     value_normalized: float = Field(description="The value in `unit_normalized`.", examples=[6160])
     unit_normalized: BaseUnit = Field(
-        description="Base unit: CNY, kW, kWh, t, m, m2, ratio, count or rank.", examples=["kW"]
+        description="Base unit: CNY, kW, kWh, t, m, m2, ratio, count, rank or year.",
+        examples=["kW"],
     )
     qualifier: Qualifier = Field(
-        description="`exact`, `approximately` (约), `at_least` (以上), `more_than` (超, 多).",
+        description=(
+            "`exact`, `approximately` (约), `at_least` (以上), `more_than` (超, 多), "
+            "`at_most` (a bracket such as 50强: rank 50 or better) or `order_of_magnitude` "
+            "(a class such as 百亿级: the value is the class's least, 1e10)."
+        ),
         examples=["exact"],
     )
     kind: FigureKind = Field(description="`actual`, `estimate` or `target`.", examples=["actual"])
@@ -63,6 +68,17 @@ class FigureOut(RecordOut):
     period_end: dt.date | None = Field(
         description="Last day of the period.", examples=["2030-12-31"]
     )
+    district_id: str | None = Field(
+        description=(
+            "The place the number is about, where the source states one apart from its subject: "
+            "CATL's eight ten-billion projects are in Liyang (`/api/v1/districts/{id}`)."
+        ),
+        examples=["liyang"],
+    )
+    programme_id: str | None = Field(
+        description="The programme a target belongs to (`/api/v1/programmes/{id}`).",
+        examples=["fifteenth-five-year-plan"],
+    )
     citations: list[CitationOut] = citations_field()
 
 
@@ -73,6 +89,8 @@ class FigureFilters(FilterQuery):
     kind: list[FigureKind] = one_of("Actual, estimate or target.", "target")
     qualifier: list[Qualifier] = one_of("Exactness.", "approximately")
     unit_normalized: list[BaseUnit] = one_of("Base unit.", "CNY")
+    district_id: list[str] = one_of("Place id.", "liyang", nullable=True)
+    programme_id: list[str] = one_of("Programme id.", "fifteenth-five-year-plan", nullable=True)
     value_normalized_min: float | None = bound("Least normalized value (inclusive).", 1000000.0)
     value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
     period_start_min: IsoDate | None = bound("Earliest period start.", "2025-01-01")
@@ -93,6 +111,8 @@ class FigureSeed(RecordFormat):
     period: Line | None = Field(None, max_length=40)
     period_start: dt.date | None = None
     period_end: dt.date | None = None
+    district_id: Reference | None = None
+    programme_id: Reference | None = None
     citation: CitationSeed
 
 
@@ -102,7 +122,7 @@ COLLECTION = Collection(
     plural="figures",
     description="Every number the sources state, with units, normalized values and qualifiers.",
     label_zh="数字",
-    order=7,
+    order=12,
     model=Figure,
     schema=FigureOut,
     filters=FigureFilters,

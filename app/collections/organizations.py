@@ -6,8 +6,9 @@ from app.collections.base import Collection, Document
 from app.integers import Int32
 from app.listing.params import FilterQuery, NullToken, one_of
 from app.models import Organization
-from app.models.enums import OrganizationKind
+from app.models.enums import OrganizationKind, TenantStatus
 from app.records.formats import (
+    Name,
     NamedFormat,
     Reference,
 )
@@ -22,11 +23,36 @@ class OrganizationOut(NamedOut):
         description="Parent company (`/api/v1/organizations/{id}`), where stated.",
         examples=["catl"],
     )
+    full_name: str | None = Field(
+        description=(
+            "The full form of a name the source writes short (`省工信厅`); "
+            "`full_name_from_source` says whether the source states it."
+        ),
+        examples=["江苏省工业和信息化厅"],
+    )
+    full_name_from_source: bool | None = Field(
+        description="Whether `full_name` is stated by the source (and cited) or added by CityKB.",
+        examples=[False],
+    )
     district_id: str | None = Field(
-        description="Where it is based or settled, where stated.", examples=["liyang"]
+        description=(
+            "The district the source places it in: the one its registered name carries "
+            "(常州市万帮…), where it is based, or where it settled (落户). Not necessarily its "
+            "headquarters, and null where the source places it nowhere."
+        ),
+        examples=["liyang"],
     )
     park_id: str | None = Field(
-        description="The park it is located in, where stated.", examples=["xinyu-canal-bay"]
+        description="The site it is a tenant of, where stated (`/api/v1/parks/{id}`).",
+        examples=["xinyu-canal-bay"],
+    )
+    tenant_order: int | None = Field(
+        description="Its place among the site's tenants, where stated: 1 is the first (首家).",
+        examples=[1],
+    )
+    tenant_status: TenantStatus | None = Field(
+        description="Its state in the site, as stated: `in_full_production` (全面投产).",
+        examples=["in_full_production"],
     )
     settled_year: int | None = Field(
         description="Year it settled in its district, where stated.", examples=[2016]
@@ -49,6 +75,10 @@ class OrganizationSeed(NamedFormat):
     district_id: Reference | None = None
     park_id: Reference | None = None
     settled_year: Int32 | None = None
+    full_name: Name | None = None
+    full_name_from_source: bool | None = None
+    tenant_order: Int32 | None = Field(None, ge=1)
+    tenant_status: TenantStatus | None = None
 
 
 COLLECTION = Collection(
@@ -57,13 +87,20 @@ COLLECTION = Collection(
     plural="organizations",
     description="Companies, agencies and committees the sources name.",
     label_zh="企业与机构",
-    order=5,
+    order=10,
     model=Organization,
     schema=OrganizationOut,
     filters=OrganizationFilters,
     record=OrganizationSeed,
     sortable=("name", "settled_year", "id"),
-    document=Document((Organization.name, Organization.name_zh_hant, Organization.name_en)),
+    document=Document(
+        (
+            Organization.name,
+            Organization.name_zh_hant,
+            Organization.name_en,
+            Organization.full_name,
+        )
+    ),
     sort_example="name",
     id_example="catl",
 )

@@ -29,6 +29,12 @@ class ParkOut(NamedOut):
         description="The park this one lies within (`/api/v1/parks/{id}`).",
         examples=["west-taihu-ai-community"],
     )
+    group_id: str | None = Field(
+        description=(
+            "The grouping of sites it belongs to, such as a cluster (`/api/v1/parks/{id}`)."
+        ),
+        examples=["canal-creative-cluster"],
+    )
     location: str | None = Field(
         description="Where it lies, as the source puts it.", examples=["京杭运河畔"]
     )
@@ -50,6 +56,7 @@ class ParkFilters(FilterQuery):
     parent_id: list[str] = one_of(
         "The enclosing park's id.", "west-taihu-ai-community", nullable=True
     )
+    group_id: list[str] = one_of("Site grouping id.", "canal-creative-cluster", nullable=True)
     pv_installed_capacity_kw_min: float | None = bound("Least PV capacity, kW.", 1000.0)
     pv_installed_capacity_kw_max: float | None = bound("Most PV capacity, kW.", 10000.0)
 
@@ -58,6 +65,7 @@ class ParkSeed(NamedFormat):
     kind: ParkKind | None = None
     district_id: Reference | None = None
     parent_id: Reference | None = None
+    group_id: Reference | None = None
     location: Line | None = Field(None, max_length=200)
     pv_installed_capacity_kw: float | None = None
     pv_corridor_length_m: float | None = None

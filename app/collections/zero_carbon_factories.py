@@ -1,5 +1,6 @@
 """Recognitions of factories as zero-carbon or near-zero-carbon, each named after the
-organization it recognizes."""
+organization it recognizes: a view, one entry per organization, of the recognitions of that
+kind in `/recognitions`."""
 
 from pydantic import Field
 
@@ -41,6 +42,13 @@ class ZeroCarbonFactoryOut(NamedOut):
     )
     year: int | None = Field(description="The list's year.", examples=[2025])
     district_id: str | None = Field(description="District id.", examples=["changzhou"])
+    recognition_id: str | None = Field(
+        description=(
+            "The recognition this is the organization's entry of: the list that names it, or "
+            "the title conferred on it (`/api/v1/recognitions/{id}`)."
+        ),
+        examples=["jiangsu-zero-carbon-factory-list-2025"],
+    )
     citations: list[CitationOut] = citations_field()
 
 
@@ -52,6 +60,9 @@ class ZeroCarbonFactoryFilters(FilterQuery):
     organization_id: list[str] = one_of("Recognized organization id.", "wanbang-digital-energy")
     issuer_id: list[str] = one_of("Issuer's organization id.", "jiangsu-miit", nullable=True)
     district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
+    recognition_id: list[str] = one_of(
+        "The list's recognition id.", "jiangsu-zero-carbon-factory-list-2025", nullable=True
+    )
     year: list[Int32 | NullToken] = one_of("List year.", "2025", nullable=True)
     year_min: int | None = bound("Earliest list year (inclusive).", 2024, bits=32)
     year_max: int | None = bound("Latest list year (inclusive).", 2025, bits=32)
@@ -65,6 +76,7 @@ class ZeroCarbonFactorySeed(CitedFormat):
     issuer_id: Reference | None = None
     year: Int32 | None = None
     district_id: Reference | None = None
+    recognition_id: Reference | None = None
 
 
 COLLECTION = Collection(

@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import Float, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base, Cited, add_sort_indexes
@@ -32,6 +32,8 @@ class Figure(Cited, Base):
     period: Mapped[str | None] = mapped_column(String(40))
     period_start: Mapped[date | None] = mapped_column(index=True)
     period_end: Mapped[date | None]
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    programme_id: Mapped[str | None] = mapped_column(ForeignKey("programmes.id"), index=True)
 
 
 add_sort_indexes(Figure, "metric", "value_normalized", "period_start")

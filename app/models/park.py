@@ -14,6 +14,7 @@ class Park(NamedRecord, Base):
     kind: Mapped[ParkKind | None] = mapped_column(enum_column(ParkKind, "park_kind"), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
     location: Mapped[str | None] = mapped_column(String(200))
     pv_installed_capacity_kw: Mapped[float | None] = mapped_column(Float, index=True)
     pv_corridor_length_m: Mapped[float | None] = mapped_column(Float)

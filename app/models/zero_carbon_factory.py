@@ -23,6 +23,7 @@ class ZeroCarbonFactory(Cited, Base):
     issuer_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    recognition_id: Mapped[str | None] = mapped_column(ForeignKey("recognitions.id"), index=True)
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="joined")
 

@@ -1,5 +1,7 @@
 """Bulk import: a seed file (YAML or JSON) or JSON Lines, all or nothing in one transaction,
-each changed record kept in the history."""
+each changed record kept in the history. Its quotes are checked against the registered text
+of their sources (a source with none cannot be cited yet), and its typed fields against the
+figures it and the database hold, together."""
 
 import datetime as dt
 import re
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.collections.catalog import BY_KEY, BY_SUBJECT, REFERENCES, SOURCES
 from app.models import Action, RecordHistory, Source
 from app.models.base import SLUG_LENGTH
+from app.services.backing import unbacked_fields
 from app.services.seed_file import (
     PlainYamlLoader,
     SeedError,
@@ -22,6 +25,7 @@ from app.services.seed_file import (
     validate_seed,
 )
 from app.services.seeding import Change, apply_seed
+from app.services.source_texts import passages_for_import
 
 RECORD = re.compile(r"^([a-z_]+\[[^\]]+\])")
 PROBLEM_LENGTH = 300
@@ -262,9 +266,23 @@ def import_records(
     raw, lines = parse(text)
     stored = _Stored(session, raw)
     try:
-        seed = validate_seed(raw, stored.exists, stored.paragraphs)
+        seed = validate_seed(
+            raw,
+            stored.exists,
+            stored.paragraphs,
+            lambda cited: passages_for_import(session=session, cited=cited),
+        )
     except SeedError as error:
         raise ImportProblemError(_with_lines(error.problems, lines)) from None
+    records = {key: getattr(seed, key) for key in BY_KEY}
+    unbacked = unbacked_fields(session=session, records=records)
+    if unbacked:
+        problems = [
+            f"{item.key}[{item.record_id}].{item.field}: no figure with metric {item.field!r} "
+            f"agrees with {item.value!r}, among the import's figures and those stored"
+            for item in unbacked
+        ]
+        raise ImportProblemError(_with_lines(problems, lines))
     on_validated(sum(len(getattr(seed, key)) for key in BY_KEY))
     try:
         return apply_seed(

@@ -1,13 +1,18 @@
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Revision
 
-_table = Revision.__table__
-CURRENT = select(_table.c.value).where(_table.c.id == 1)
+CURRENT = select(Revision.value).where(Revision.id == 1)
 """Built once: this runs on every list page (it keys the count cache)."""
 
 
 def current_revision(*, session: Session | Connection) -> int:
     """The revision counter, which every write advances."""
     return session.scalar(CURRENT) or 0
+
+
+def advance_revision(*, session: Session) -> None:
+    """Advance the revision counter: every answer cached under an older one is dropped."""
+    advance = update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
+    session.execute(advance.execution_options(synchronize_session=False))

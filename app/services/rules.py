@@ -1,6 +1,7 @@
 """The rules every record follows, however it is written (seed file, import, API): each
-stated fact named by a citation of a known source and paragraph, references to records that
-exist, units the normalizer knows, and typed fields that agree with their figures."""
+stated fact named by a citation of a known source and paragraph whose quote that paragraph's
+registered text holds, references to records that exist, units the normalizer knows, and
+typed fields that agree with their figures."""
 
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -25,7 +26,8 @@ Paragraphs = Callable[[str], int | None]
 FIGURES = FIGURE_COLLECTION.key
 
 # Fields that state no fact of the source and so need no citation.
-# A source's language and length describe the document itself rather than a stated fact.
+# A source's language and length describe the document itself rather than a stated fact;
+# `full_name_from_source` says where a full name comes from, which is no fact of the source.
 UNCITED_FIELDS = {
     "id",
     "citations",
@@ -35,14 +37,75 @@ UNCITED_FIELDS = {
     "title_en",
     "language",
     "paragraph_count",
+    "full_name_from_source",
 }
 
 
+def uncited_fields(values: Mapping[str, Any]) -> set[str]:
+    """The fields of a record (as its values) that need no citation: `UNCITED_FIELDS`, and an
+    organization's `full_name` where `full_name_from_source` is false (CityKB's expansion, not
+    the source's words)."""
+    if values.get("full_name_from_source") is False:
+        return UNCITED_FIELDS | {"full_name"}
+    return UNCITED_FIELDS
+
+
 def fact_fields(record: BaseModel) -> set[str]:
+    uncited = uncited_fields(dict(record))
     return {
-        name
-        for name, value in record
-        if name not in UNCITED_FIELDS and value is not None and value != []
+        name for name, value in record if name not in uncited and value is not None and value != []
+    }
+
+
+NO_TEXT = (
+    "source {0!r} has no registered text to check quotes against; register it with "
+    "`citykb sources text {0} FILE` or `PUT /api/v1/sources/{0}/text`"
+)
+
+
+@dataclass(frozen=True)
+class Passages:
+    """The registered text of the paragraphs a write cites, by (source id, paragraph), and
+    which of the cited sources have a registered text at all."""
+
+    texts: Mapping[tuple[str, int], str]
+    registered: Collection[str]
+    required: bool = True
+    """Whether citing a source with no registered text is refused (API writes and imports) or
+    passes unchecked (seeding: the API starts on the shipped seed with no setup)."""
+
+    def problem(self, source_id: str, paragraph: int, quote: str) -> tuple[str, str] | None:
+        """What is wrong with this quote of this paragraph, as (field, problem); None if it is
+        the source's text, or there is no text to check it against."""
+        if source_id not in self.registered:
+            return ("source_id", NO_TEXT.format(source_id)) if self.required else None
+        text = self.texts.get((source_id, paragraph))
+        if text is not None and quote not in text:
+            return "quote", f"not found verbatim in paragraph {paragraph} of {source_id!r}"
+        return None
+
+
+PassagesFor = Callable[[set[tuple[str, int]]], Passages]
+"""The registered text of these (source id, paragraph) pairs, read in one go."""
+
+
+def citations_of(record: Any) -> list[CitationSeed]:
+    """A record's citations (a figure has one)."""
+    return [record.citation] if isinstance(record, FigureSeed) else list(record.citations)
+
+
+def cited_paragraphs(
+    records: Iterable[Any],
+    default_source: str | None = None,
+    known: Collection[CitationIdentity] = (),
+) -> set[tuple[str, int]]:
+    """The (source id, paragraph) pairs the records' citations cite, but for `known` ones."""
+    return {
+        (source, citation.paragraph)
+        for record in records
+        for citation in citations_of(record)
+        if citation.identity not in known
+        and (source := citation.source_id or default_source) is not None
     }
 
 
@@ -64,12 +127,13 @@ def check_record(
     paragraphs: Paragraphs,
     default_source: str | None = None,
     known_citations: Collection[CitationIdentity] = (),
+    passages: Passages | None = None,
 ) -> Iterable[tuple[str, str]]:
     """Each (field, problem) of one record against the rules; references through `exists`,
-    cited paragraphs against their source's length, but for `known_citations` (checked when
-    they were added)."""
+    cited paragraphs against their source's length and quotes against `passages`, but for
+    `known_citations` (checked when they were added)."""
     yield from _check_references(record, model, exists)
-    cite = _Citing(exists, paragraphs, default_source, known_citations)
+    cite = _Citing(exists, paragraphs, default_source, known_citations, passages)
     if isinstance(record, FigureSeed):
         yield from _check_figure(record, exists)
         yield from cite.check([record.citation], set(), "citation")
@@ -105,6 +169,7 @@ class _Citing:
     paragraphs: Paragraphs
     default_source: str | None
     known: Collection[CitationIdentity]
+    passages: Passages | None
 
     def check(
         self, citations: list[CitationSeed], field_names: set[str], path: str
@@ -123,6 +188,10 @@ class _Citing:
                         f"{where}.paragraph",
                         f"source {source!r} has {count} paragraphs, not {citation.paragraph}",
                     )
+                elif count is not None and self.passages is not None:
+                    problem = self.passages.problem(source, citation.paragraph, citation.quote)
+                    if problem is not None:
+                        yield f"{where}.{problem[0]}", problem[1]
             for name in citation.fields:
                 if name not in field_names or name in UNCITED_FIELDS:
                     yield f"{where}.fields", f"{name!r} is not a citable field"
@@ -154,16 +223,36 @@ def normalized_value(figure: FigureSeed) -> tuple[float, BaseUnit]:
     return value, base
 
 
-def check_figure_backed_fields(records: Mapping[str, Sequence[Any]]) -> Iterable[str]:
-    """Where a typed field disagrees with the figures, among `records` by collection key."""
-    figures: dict[tuple[str, str, str], list[tuple[float, Qualifier]]] = {}
-    for figure in records.get(FIGURES, ()):
+def figure_backing(
+    figures: Iterable[FigureSeed],
+) -> dict[tuple[str, str, str], list[tuple[float, Qualifier]]]:
+    """What these figures state: (normalized value, qualifier) by the (subject type, subject
+    id, metric) they describe."""
+    backing: dict[tuple[str, str, str], list[tuple[float, Qualifier]]] = {}
+    for figure in figures:
         try:
             value = normalized_value(figure)[0]
         except ValueError:
             continue  # reported with the figure itself
         described = (figure.subject.type, figure.subject.id, figure.metric)
-        figures.setdefault(described, []).append((value, figure.qualifier))
+        backing.setdefault(described, []).append((value, figure.qualifier))
+    return backing
+
+
+def backs(
+    value: float, qualifier: Qualifier | None, figures: Iterable[tuple[float, Qualifier]]
+) -> bool:
+    """Whether one of these figures states a typed field's value (and its qualifier, if it has
+    one)."""
+    return any(
+        math.isclose(figure_value, value, rel_tol=1e-9) and qualifier in (None, figure_qualifier)
+        for figure_value, figure_qualifier in figures
+    )
+
+
+def check_figure_backed_fields(records: Mapping[str, Sequence[Any]]) -> Iterable[str]:
+    """Where a typed field disagrees with the figures, among `records` by collection key."""
+    figures = figure_backing(records.get(FIGURES, ()))
     for key, collection in BY_KEY.items():
         for record in records.get(key, ()):
             for name, qualifier_field in collection.figure_backed.items():
@@ -175,11 +264,7 @@ def check_figure_backed_fields(records: Mapping[str, Sequence[Any]]) -> Iterable
                         yield f"{where}: null, but a figure with metric {name!r} states it"
                     continue
                 qualifier = getattr(record, qualifier_field) if qualifier_field else None
-                if not any(
-                    math.isclose(figure_value, value, rel_tol=1e-9)
-                    and qualifier in (None, figure_qualifier)
-                    for figure_value, figure_qualifier in backing
-                ):
+                if not backs(value, qualifier, backing):
                     yield f"{where}: no figure with metric {name!r} agrees with {value!r}"
 
 
@@ -202,7 +287,7 @@ def record_values(record: BaseModel) -> dict[str, Any]:
 
 
 def citation_rows(record: Any, default_source_id: str) -> list[tuple[str | None, str, int, str]]:
-    citations = [record.citation] if isinstance(record, FigureSeed) else record.citations
+    citations = citations_of(record)
     return [
         (
             ",".join(citation.fields) or None,

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import False_
 
 from app.collections.catalog import BY_SUBJECT
 from app.listing.matching import matches
@@ -50,6 +51,8 @@ def search_all(
         collection = BY_SUBJECT[subject]
         model = collection.model
         condition = matches(session, subject, model.id, model.search_text, q)
+        if isinstance(condition, False_):
+            continue  # a bigram of the query is in no record of this kind
         total += session.scalar(select(func.count()).select_from(model).where(condition)) or 0
         rows = session.execute(
             collection.document_select()

@@ -14,8 +14,11 @@ from app.records.formats import RecordFormat, Reference
 from app.services.rules import (
     Exists,
     Paragraphs,
+    Passages,
+    PassagesFor,
     check_figure_backed_fields,
     check_record,
+    cited_paragraphs,
     unsourced_citations,
 )
 
@@ -79,27 +82,35 @@ class PlainYamlLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def read_seed_file(path: Path) -> Any:
+def read_seed_file(path: Path, passages_for: PassagesFor | None = None) -> Any:
     """Parse and validate a seed file, naming every record and field that breaks a rule."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=PlainYamlLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError([f"{path}: cannot read the seed file: {exc}"]) from exc
-    return validate_seed(raw)
+    return validate_seed(raw, passages_for=passages_for)
 
 
 def validate_seed(
-    raw: Any, outside: Exists | None = None, outside_paragraphs: Paragraphs | None = None
+    raw: Any,
+    outside: Exists | None = None,
+    outside_paragraphs: Paragraphs | None = None,
+    passages_for: PassagesFor | None = None,
 ) -> Any:
     """Validate seed records; a reference may point into the file or, through `outside`,
-    to a record the database already holds."""
+    to a record the database already holds; quotes are checked against the registered text
+    `passages_for` reads, all of it at once."""
     if not isinstance(raw, dict):
         raise SeedError(["(file): the seed file must be a mapping of collections"])
     try:
         seed = SeedFile.model_validate(raw)
     except ValidationError as exc:
         raise SeedError([_describe_error(raw, err) for err in exc.errors()]) from exc
-    problems = list(_check_rules(seed, outside, outside_paragraphs))
+    passages = None
+    if passages_for is not None:
+        records = (record for item in SEEDING_ORDER for record in getattr(seed, item.key))
+        passages = passages_for(cited_paragraphs(records, getattr(seed, "default_source_id", None)))
+    problems = list(_check_rules(seed, outside, outside_paragraphs, passages))
     if problems:
         raise SeedError(problems)
     return seed
@@ -121,7 +132,10 @@ def _describe_error(raw: dict[str, Any], error: Any) -> str:
 
 
 def _check_rules(
-    seed: Any, outside: Exists | None = None, outside_paragraphs: Paragraphs | None = None
+    seed: Any,
+    outside: Exists | None = None,
+    outside_paragraphs: Paragraphs | None = None,
+    passages: Passages | None = None,
 ) -> Iterable[str]:
     ids: dict[str, set[str]] = {
         collection.key: {record.id for record in getattr(seed, collection.key)}
@@ -152,7 +166,9 @@ def _check_rules(
             if record.id in seen:
                 yield f"{where}.id: duplicate id"
             seen.add(record.id)
-            for path, problem in check_record(record, model, exists, paragraphs, default_source):
+            for path, problem in check_record(
+                record, model, exists, paragraphs, default_source, passages=passages
+            ):
                 yield f"{where}.{path}: {problem}"
             if default_source is None:
                 for path in unsourced_citations(record):

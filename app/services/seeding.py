@@ -18,6 +18,7 @@ from app.projections.rendering import stored_renderings
 from app.projections.upkeep import projections_deferred
 from app.services.rules import citation_rows, record_values
 from app.services.seed_file import SeedError, SeedReport, read_seed_file
+from app.services.source_texts import passages_for_seeding
 
 
 def _parents_first(records: list[Any]) -> list[Any]:
@@ -282,5 +283,8 @@ def _relink(session: Session, links: Links, relinked: list[_Planned]) -> None:
 
 
 def seed_database(*, session: Session, path: Path) -> SeedReport:
-    """Validate the seed file at `path` and upsert it."""
-    return apply_seed(session=session, seed=read_seed_file(path))
+    """Validate the seed file at `path`, its quotes against the registered text of their
+    sources (a source with none passes: the shipped seed starts the API with no setup), and
+    upsert it."""
+    seed = read_seed_file(path, lambda cited: passages_for_seeding(session=session, cited=cited))
+    return apply_seed(session=session, seed=seed)

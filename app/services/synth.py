@@ -1,9 +1,13 @@
 """Deterministic synthetic records, bulk-loaded, for scale tests and benchmarks.
 
 Every collection gets records (cities and their districts, organizations, projects, parks,
-renewal cases, zero-carbon factories, figures), each cited to one synthetic source. A record's
-search document is what `app.projections.search_index` makes of it: its collection's document
-columns (`Collection.document`; a record `named_after` another takes that one's names) and its
+renewal cases, zero-carbon factories, people, recognitions, events, programmes, scenarios,
+figures), each cited to one synthetic source whose text is registered. Records name each other
+as real ones do (a park its cluster, an organization its site, a factory its list, an event or
+a programme its parent, a figure its place and programme), so that every filter of every list
+finds records to select, and its plan is the one a real list gets. A record's search document
+is what `app.projections.search_index` makes of it: its collection's document columns
+(`Collection.document`; a record `named_after` another takes that one's names) and its
 citation's quote, folded as `app.text.search_text` folds them, with the grams of
 `app.text.grams` and the gram counts of `search_index.add_gram_counts`. The load is one
 transaction: a run that is stopped leaves nothing behind."""
@@ -28,8 +32,36 @@ from app.text import fold, grams, to_traditional
 SECTORS = ("光伏", "储能", "零碳", "智能制造", "新能源汽车", "生物医药", "人工智能", "新材料")
 KINDS = ("产业园", "基地", "工厂", "中心")
 QUOTE = "合成数据"
+TEXT = f"{QUOTE}：本数据集的每条记录都是为规模测试生成的{QUOTE}，并非真实信息。"
+"""The synthetic source's one paragraph, registered as its text: every synthetic citation
+quotes it, so that writes citing the source check their quotes as for any other."""
 STATUSES = ("landed", "signed", "under_construction", "in_production")
 APPROACHES = ("工业上楼", "工业转科研", "拆留结合")
+RECOGNITIONS = (("list", "名单"), ("title", "称号"), ("ranking", "榜单"), ("epithet", "之城"))
+EVENTS = (
+    ("conference", "大会"),
+    ("campaign", "行动"),
+    ("expo", "博览会"),
+    ("competition", "大赛"),
+    ("matching_activity", "对接会"),
+    ("recurring_activity", "路演"),
+)
+CADENCES = ("daily", "weekly", "monthly", "quarterly")
+PROGRAMMES = (
+    ("goal", "目标"),
+    ("plan", "行动方案"),
+    ("policy", "政策"),
+    ("industrial_system", "产业体系"),
+    ("pilot", "试点"),
+    ("judgment", "研判"),
+    ("strategy", "战略"),
+    ("method", "工作法"),
+)
+PERIODS = (("三年", 3), ("五年", 5), ("十五五", 5))
+SURNAMES = "张王李赵刘陈杨黄周吴"
+TITLES = ("董事长", "总经理", "主任", "院长", "副市长")
+CLUSTER_EVERY = 25
+"""One park in this many is a cluster of sites (`site_cluster`); the next eight are in it."""
 BATCH = 20_000
 
 TABLES = Base.metadata.tables
@@ -71,12 +103,18 @@ class Plan:
         self.parks = max(5, projects // 100)
         self.renewal_cases = max(3, projects // 200)
         self.factories = max(3, projects // 200)
-        self.figures = (projects + 9) // 10
+        self.people = max(5, projects // 40)
+        self.recognitions = max(8, projects // 50)
+        self.events = max(10, projects // 50)
+        self.programmes = max(10, projects // 50)
+        self.scenarios = max(5, projects // 50)
+        self.figures = (projects + 9) // 10 + self.programmes // 2 + self.recognitions // 8
 
     def total_rows(self) -> int:
         """Roughly how many rows the load writes, for a progress bar."""
         records = self.cities * 10 + self.organizations + self.projects + self.parks
-        records += self.renewal_cases + self.factories + self.figures
+        records += self.renewal_cases + self.factories + self.figures + self.people
+        records += self.recognitions + self.events + self.programmes + self.scenarios
         return records * 2 + self.projects  # citations, and project organizations
 
 
@@ -220,7 +258,10 @@ def synthesize(
             for index in indexes:
                 connection.execute(DropIndex(index))
             loader = _Loader(writer, source_id)
-            _load(loader, Plan(projects), random.Random(seed), f"syn{seed}")
+            # The later collections and columns draw from a generator of their own, so that
+            # those drawn from `seed` before them come out as they always have.
+            more = random.Random(f"synth-{seed}-more")
+            _load(loader, Plan(projects), random.Random(seed), more, f"syn{seed}")
             for subject, counts in loader.gram_counts.items():
                 add_gram_counts(connection, subject, counts)
             connection.execute(
@@ -248,17 +289,24 @@ def _record(record_id: str, name: str, **fields: Any) -> Record:
     return {"id": record_id, "name": name, "name_zh_hant": _traditional(name), **fields}
 
 
-def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
-    """Every collection's synthetic records, each collection after those its records name."""
+def _load(
+    loader: _Loader, plan: Plan, rng: random.Random, more: random.Random, prefix: str
+) -> None:
+    """Every collection's synthetic records, each collection after those its records name.
+    `rng` draws what the first collections always drew, `more` what came later."""
     source = {
         "id": loader.source_id,
         "title": f"合成数据集 {loader.source_id}",
         "title_en": "Synthetic data set",
+        "date": dt.date(2026, 1, 1),
         "language": "zh-Hans",
         "paragraph_count": 1,
         "description": "Synthetic records for scale tests; none of them is real.",
     }
     loader.add("source", [source])
+    loader.writer.write(
+        TABLES["source_paragraphs"], ("source_id", "number", "text"), [(source["id"], 1, TEXT)]
+    )
 
     districts: list[Record] = []
     for c in range(plan.cities):
@@ -272,30 +320,38 @@ def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
     loader.add("district", districts)
     district_ids = [record["id"] for record in districts if record["kind"] == "district"]
 
+    pick = _Picks(more, prefix, plan, district_ids)
+    park_id, organization_id = pick.park_id, pick.organization_id
+
     organizations = {
-        f"{prefix}-o{n}": _record(
-            f"{prefix}-o{n}",
+        organization_id(n): _record(
+            organization_id(n),
             f"示范{SECTORS[n % len(SECTORS)]}企业 {n}",
             kind="company",
             district_id=rng.choice(district_ids),
             settled_year=2000 + n % 26,
+            # A few are subsidiaries of one listed before them.
+            parent_id=organization_id(n - n % 10) if 0 < n % 10 <= 2 else None,
+            **_tenancy(n, pick),
         )
         for n in range(plan.organizations)
     }
-    loader.add("organization", organizations.values())
-    organization_ids = list(organizations)
-
     parks = [
         _record(
-            f"{prefix}-k{n}",
+            park_id(n),
             f"示范{SECTORS[n % len(SECTORS)]}园区 {n}",
-            kind="industrial_park",
+            kind="site_cluster" if n % CLUSTER_EVERY == 0 else "industrial_park",
             pv_installed_capacity_kw=None if n % 3 else float(rng.randrange(100, 20_000)),
             district_id=rng.choice(district_ids),
+            # A cluster's sites follow it; a few sites lie within one listed before them.
+            group_id=park_id(n - n % CLUSTER_EVERY) if 0 < n % CLUSTER_EVERY <= 8 else None,
+            parent_id=park_id(n - 10) if 10 < n % CLUSTER_EVERY <= 15 else None,
         )
         for n in range(plan.parks)
     ]
-    loader.add("park", parks)
+    loader.add("park", parks)  # before the organizations, some of which are its tenants
+    loader.add("organization", organizations.values())
+    organization_ids = list(organizations)
 
     start = dt.date(2015, 1, 1)
     figures: list[Record] = []
@@ -307,9 +363,7 @@ def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
             status = None if i % 10 == 0 else STATUSES[rng.randrange(len(STATUSES))]
             date = None if i % 4 == 0 else start + dt.timedelta(days=rng.randrange(5000))
             investment = None if i % 9 == 0 else rng.randrange(10, 100_000) * 1_000_000
-            if investment is not None and i % 10 == 1:
-                figures.append(_investment_figure(record_id, investment))
-            yield _record(
+            record = _record(
                 record_id,
                 f"示范{sector}{kind}项目 {i}",
                 sector=sector,
@@ -321,6 +375,11 @@ def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
                 investment_qualifier=None if investment is None else "exact",
                 organization_ids=[organization_ids[i % len(organization_ids)]],
             )
+            if investment is not None and i % 10 == 1:
+                # A third of them state the place apart from the project's own.
+                place = record["district_id"] if i % 30 == 1 else None
+                figures.append(_investment_figure(record_id, investment, place))
+            yield record
 
     loader.add("project", projects())
 
@@ -334,10 +393,20 @@ def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
             plot_ratio_after=round(before * rng.uniform(1.2, 2.5), 2),
             floor_area_m2=float(rng.randrange(1_000, 100_000)),
             floor_area_qualifier="exact",
+            district_id=pick.district(),
+            former_occupant_id=pick.organization() if n % 2 else None,
         )
         for n in range(plan.renewal_cases)
     )
     loader.add("renewal_case", renewal_cases)
+
+    recognitions = [_recognition(n, pick) for n in range(plan.recognitions)]
+    loader.add("recognition", recognitions)
+    lists = [record for record in recognitions if record["kind"] == "list"]
+    figures.extend(
+        _rank_figure(record) for record in recognitions if record["rank_qualifier"] == "at_most"
+    )
+
     factories = (
         {
             "id": f"{prefix}-z{n}",
@@ -347,26 +416,239 @@ def _load(loader: _Loader, plan: Plan, rng: random.Random, prefix: str) -> None:
             "list_name": f"示范零碳工厂名单 {2020 + n % 6}",
             "year": 2020 + n % 6,
             "district_id": rng.choice(district_ids),
+            "recognition_id": None if n % 3 == 2 else lists[n % len(lists)]["id"],
+            "issuer_id": None if n % 3 == 2 else lists[n % len(lists)]["issuer_id"],
         }
         for n in range(plan.factories)
     )
     loader.add("zero_carbon_factory", factories, named=organizations)
+
+    people = (
+        _record(
+            f"{prefix}-h{n}",
+            f"{SURNAMES[n % len(SURNAMES)]}某 {n}",
+            organization_id=None if n % 5 == 0 else pick.organization(),
+            title=TITLES[n % len(TITLES)] if n % 4 else None,
+            description=None,
+        )
+        for n in range(plan.people)
+    )
+    loader.add("person", people)
+
+    def events() -> Iterator[Record]:
+        for n in range(plan.events):
+            kind, label = EVENTS[n % len(EVENTS)]
+            date = None if n % 5 == 0 else start + dt.timedelta(days=more.randrange(5000))
+            yield _record(
+                f"{prefix}-e{n}",
+                f"示范{SECTORS[n % len(SECTORS)]}{label} {n}",
+                kind=kind,
+                date=date,
+                date_stated=f"{date.month}月{date.day}日" if date else None,
+                year=date.year if date else None,
+                month=date.month if date else None,
+                cadence=CADENCES[n % len(CADENCES)] if kind == "recurring_activity" else None,
+                organizer_id=pick.organization() if n % 2 == 0 else None,
+                district_id=pick.district() if n % 4 else None,
+                park_id=pick.park() if n % 3 == 0 else None,
+                # Each tenth event is a campaign or conference the next nine are part of.
+                parent_id=f"{prefix}-e{n - n % 10}" if n % 10 else None,
+                description=None,
+            )
+
+    loader.add("event", events())
+
+    programmes: list[Record] = []
+    for n in range(plan.programmes):
+        kind, label = PROGRAMMES[n % len(PROGRAMMES)]
+        period, years = PERIODS[n % len(PERIODS)] if n % 4 else (None, 0)
+        begins = dt.date(2016 + more.randrange(15), 1, 1) if years else None
+        focus = (SECTORS[n % len(SECTORS)], SECTORS[(n // len(SECTORS)) % len(SECTORS)])
+        programmes.append(
+            _record(
+                f"{prefix}-m{n}",
+                f"示范{SECTORS[n // len(PROGRAMMES) % len(SECTORS)]}{label} {n}",
+                kind=kind,
+                period=period,
+                period_start=begins,
+                period_end=begins.replace(year=begins.year + years) - dt.timedelta(days=1)
+                if begins
+                else None,
+                district_id=pick.district() if n % 5 else None,
+                organization_id=pick.organization() if n % 3 == 0 else None,
+                # Each tenth programme is a plan the next nine belong to.
+                parent_id=f"{prefix}-m{n - n % 10}" if n % 10 else None,
+                focus_areas="、".join(dict.fromkeys(focus)) if n % 2 == 0 else None,
+                description=None,
+            )
+        )
+    loader.add("programme", programmes)
+    figures.extend(_target_figure(n, record) for n, record in enumerate(programmes) if n % 2 == 0)
+
+    scenarios = (
+        _record(
+            f"{prefix}-s{n}",
+            f"示范{SECTORS[n % len(SECTORS)]}应用场景 {n}",
+            field=SECTORS[n % len(SECTORS)] if n % 5 else None,
+            district_id=pick.district() if n % 3 else None,
+            park_id=pick.park() if n % 2 == 0 else None,
+            description=None,
+        )
+        for n in range(plan.scenarios)
+    )
+    loader.add("scenario", scenarios)
     loader.add("figure", figures)
 
 
-def _investment_figure(project_id: str, investment: int) -> Record:
-    value = investment / 1e8
+@dataclass(frozen=True)
+class _Picks:
+    """Records, already loaded, for later ones to name: drawn from the later generator."""
+
+    more: random.Random
+    prefix: str
+    plan: Plan
+    district_ids: list[str]
+
+    def park_id(self, n: int) -> str:
+        return f"{self.prefix}-k{n}"
+
+    def organization_id(self, n: int) -> str:
+        return f"{self.prefix}-o{n}"
+
+    def park(self) -> str:
+        return self.park_id(self.more.randrange(self.plan.parks))
+
+    def organization(self) -> str:
+        return self.organization_id(self.more.randrange(self.plan.organizations))
+
+    def district(self) -> str:
+        return self.more.choice(self.district_ids)
+
+
+def _tenancy(n: int, pick: _Picks) -> Record:
+    """An organization's full name, and the site it is a tenant of, for some of them."""
+    tenant = n % 3 == 0
     return {
-        "id": f"{project_id}-investment",
-        "subject_type": "project",
-        "subject_id": project_id,
-        "metric": "investment_cny",
-        "label": "Total investment",
+        "full_name": f"示范{SECTORS[n % len(SECTORS)]}企业有限公司 {n}" if n % 4 == 0 else None,
+        "full_name_from_source": (n % 8 == 0) if n % 4 == 0 else None,
+        "park_id": pick.park() if tenant else None,
+        "tenant_order": n // 3 % 20 + 1 if tenant else None,
+        "tenant_status": "in_full_production" if tenant and n % 2 == 0 else None,
+    }
+
+
+def _recognition(n: int, pick: _Picks) -> Record:
+    """A list (issued, of a year), a title (of an organization), a ranking (of a city or an
+    organization, by rank or bracket) or an epithet (of a site or a city), in turn."""
+    kind, label = RECOGNITIONS[n % len(RECOGNITIONS)]
+    sector = SECTORS[n // len(RECOGNITIONS) % len(SECTORS)]
+    ranked, bracket = kind == "ranking", n % 8 == 2  # a ranking, every other one
+    issued = kind in ("list", "title")
+    rank = pick.more.randrange(1, 101) if ranked else None
+    return _record(
+        f"{pick.prefix}-g{n}",
+        f"示范{sector}{label} {n}",
+        kind=kind,
+        organization_id=pick.organization() if kind == "title" or bracket else None,
+        park_id=pick.park() if kind == "epithet" and n % 8 == 3 else None,
+        district_id=pick.district() if kind == "epithet" or ranked else None,
+        issuer_id=pick.organization() if issued else None,
+        published_in=f"示范{sector}研究报告" if ranked else None,
+        scope=("全国" if n % 3 else "全省") if kind in ("list", "ranking") else None,
+        year=None if n % 7 == 0 else 2015 + pick.more.randrange(11),
+        stage=("awarded" if n % 3 else "shortlisted") if issued else None,
+        rank=rank,
+        rank_qualifier=None if rank is None else ("at_most" if bracket else "exact"),
+        description=None,
+    )
+
+
+def _figure(
+    figure_id: str,
+    subject_type: str,
+    subject_id: str,
+    metric: str,
+    label: str,
+    value: float,
+    unit: str | None,
+    normalized: float,
+    unit_normalized: str,
+    **fields: Any,
+) -> Record:
+    """A figure with every column the others have, in the same order."""
+    return {
+        "id": figure_id,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "metric": metric,
+        "label": label,
         "value": value,
         "value_stated": f"{value:g}",
-        "unit": "亿元",
-        "value_normalized": float(investment),
-        "unit_normalized": "CNY",
-        "qualifier": "exact",
-        "kind": "actual",
+        "unit": unit,
+        "value_normalized": normalized,
+        "unit_normalized": unit_normalized,
+        "qualifier": fields.get("qualifier", "exact"),
+        "kind": fields.get("kind", "actual"),
+        "period": fields.get("period"),
+        "period_start": fields.get("period_start"),
+        "period_end": fields.get("period_end"),
+        "district_id": fields.get("district_id"),
+        "programme_id": fields.get("programme_id"),
     }
+
+
+def _investment_figure(project_id: str, investment: int, district_id: str | None) -> Record:
+    value = investment / 1e8
+    return _figure(
+        f"{project_id}-investment",
+        "project",
+        project_id,
+        "investment_cny",
+        "Total investment",
+        value,
+        "亿元",
+        float(investment),
+        "CNY",
+        district_id=district_id,
+    )
+
+
+def _rank_figure(recognition: Record) -> Record:
+    """A ranking's bracket (50强: rank 50 or better)."""
+    rank = recognition["rank"]
+    return _figure(
+        f"{recognition['id']}-rank",
+        "recognition",
+        recognition["id"],
+        "rank",
+        "Rank bracket",
+        float(rank),
+        "强",
+        float(rank),
+        "rank",
+        qualifier="at_most",
+        district_id=recognition["district_id"],
+    )
+
+
+def _target_figure(n: int, programme: Record) -> Record:
+    """A programme's output target, over its period: a class (百亿级) for some."""
+    value = float(100 * (1 + n % 50))
+    return _figure(
+        f"{programme['id']}-output-target",
+        "programme",
+        programme["id"],
+        "output_target_cny",
+        "Output target",
+        value,
+        "亿元",
+        value * 1e8,
+        "CNY",
+        qualifier="order_of_magnitude" if n % 4 == 0 else "at_least",
+        kind="target",
+        period=programme["period"],
+        period_start=programme["period_start"],
+        period_end=programme["period_end"],
+        district_id=programme["district_id"],
+        programme_id=programme["id"],
+    )

@@ -35,9 +35,19 @@ def field_adapters(collection: Collection) -> dict[str, TypeAdapter[Any]]:
 
 
 def invalid(problems: list[tuple[str, str]], *, status: int = 422) -> AppError:
-    """A problem naming each field of the body that breaks a rule."""
+    """A problem naming each field of the body that breaks a rule (`citations[2].quote` is
+    located at `["body", "citations", 2, "quote"]`)."""
     errors = [
-        ProblemError(loc=["body", *path.replace("[", ".").replace("]", "").split(".")], msg=msg)
+        ProblemError(
+            loc=[
+                "body",
+                *(
+                    int(part) if part.isdigit() else part
+                    for part in path.replace("[", ".").replace("]", "").split(".")
+                ),
+            ],
+            msg=msg,
+        )
         for path, msg in problems
     ]
     detail = "; ".join(f"{path}: {msg}" for path, msg in problems)

@@ -1,9 +1,11 @@
 """Curated writes: create, merge-patch and delete records, each change kept in the history.
 
 A write takes its collection's record format and passes the rules seed files pass, checked
-against the database. Rows are written as they are and the record's projections follow at
-once (`app.projections.upkeep.project`): the new rendering is what the answer, the history
-and the next GET all read. Services never commit: the request's session does."""
+against the database: each new citation's quote against its source's registered text (a
+source with none cannot be cited yet), and each typed field against its figures. Rows are
+written as they are and the record's projections follow at once
+(`app.projections.upkeep.project`): the new rendering is what the answer, the history and the
+next GET all read. Services never commit: the request's session does."""
 
 from typing import Any
 
@@ -18,21 +20,24 @@ from app.collections.base import Collection
 from app.collections.catalog import BY_KEY, SOURCES
 from app.collections.figures import FigureSeed
 from app.errors import AppError
-from app.models import Action, Citation, Figure, Source
+from app.models import Action, Citation, Figure
 from app.models.base import Base
 from app.projections.rendering import stored_or_fresh
 from app.projections.upkeep import Touched, project
+from app.services.backing import Unbacked, unbacked_fields
 from app.services.history import record_change
 from app.services.rules import (
-    UNCITED_FIELDS,
     Exists,
-    Paragraphs,
     check_record,
     citation_rows,
+    citations_of,
+    cited_paragraphs,
     named_records,
     record_values,
+    uncited_fields,
     unsourced_citations,
 )
+from app.services.source_texts import cited_text
 from app.services.write_bodies import invalid, parse_patch, validation_problems
 
 
@@ -52,44 +57,78 @@ def _exists(session: Session, known: set[tuple[str, str]]) -> Exists:
     return exists
 
 
-def source_paragraphs(session: Session) -> Paragraphs:
-    """How many paragraphs a source in the database has (None for one it lacks)."""
-    counts: dict[str, int | None] = {}
-
-    def paragraphs(source_id: str) -> int | None:
-        if source_id not in counts:
-            counts[source_id] = session.scalar(
-                select(Source.paragraph_count).where(Source.id == source_id)
-            )
-        return counts[source_id]
-
-    return paragraphs
-
-
 def _references(collection: Collection, record: Any) -> set[tuple[str, str]]:
     """The records a record names, its citations' sources included: (collection key, id)."""
     found = {
         (target, record_id) for _, target, record_id in named_records(record, collection.model)
     }
-    return found | {(SOURCES, citation.source_id) for citation in _citations(record)}
-
-
-def _citations(record: Any) -> list[Any]:
-    return [record.citation] if isinstance(record, FigureSeed) else list(record.citations)
+    sources = {citation.source_id for citation in citations_of(record)}
+    return found | {(SOURCES, source_id) for source_id in sources if source_id is not None}
 
 
 def _check(session: Session, collection: Collection, record: Any, old: Any | None) -> None:
     """Check a record against the rules; what `old` (the record before a patch) states was
-    checked when it was written."""
+    checked when it was written. The sources its new citations cite, their lengths and the
+    text of the paragraphs cited are read in one query."""
     known = set() if old is None else _references(collection, old)
-    known_citations = set() if old is None else {c.identity for c in _citations(old)}
-    exists, paragraphs = _exists(session, known), source_paragraphs(session)
+    known_citations = set() if old is None else {c.identity for c in citations_of(old)}
+    cited = cited_paragraphs([record], known=known_citations)
+    counts, passages = cited_text(session=session, cited=cited) if cited else ({}, None)
+    known |= {(SOURCES, source_id) for source_id in counts}
     problems = list(
-        check_record(record, collection.model, exists, paragraphs, known_citations=known_citations)
+        check_record(
+            record,
+            collection.model,
+            _exists(session, known),
+            counts.get,
+            known_citations=known_citations,
+            passages=passages,
+        )
     )
     problems += [(path, "name the cited source") for path in unsourced_citations(record)]
     if problems:
         raise invalid(problems)
+
+
+def _typed_fields_changed(collection: Collection, record: Any, old: Any | None) -> bool:
+    """Whether a write states a typed field anew, or changes what a figure states."""
+    watched: tuple[str, ...]
+    if collection.record is FigureSeed:
+        watched = ("subject", "metric", "value", "unit", "unit_normalized", "qualifier")
+    else:
+        backed = collection.figure_backed
+        watched = (*backed, *filter(None, backed.values()))
+    return any(old is None or getattr(record, name) != getattr(old, name) for name in watched)
+
+
+def _unbacked_problem(collection: Collection, found: list[Unbacked]) -> AppError:
+    """A 422 naming each typed field of the record written that no figure states."""
+    subject = collection.subject
+    return invalid(
+        [
+            (
+                item.field,
+                f"no figure of this {subject} with metric {item.field!r} states {item.value!r}"
+                f"{' (with that qualifier)' if collection.figure_backed[item.field] else ''}. "
+                f"A typed field needs its figure: create the {subject} without it, POST the "
+                f"figure (`/api/v1/figures`, subject {{type: {subject}, id}}, metric "
+                f"{item.field!r}), then PATCH this field",
+            )
+            for item in found
+        ]
+    )
+
+
+def _left_unbacked(found: list[Unbacked]) -> AppError:
+    """A 409 naming each typed field that a figure's change or deletion would leave unstated."""
+    fields = ", ".join(
+        f"{item.key}[{item.record_id}].{item.field} ({item.value!r})" for item in found
+    )
+    return AppError(
+        409,
+        f"No figure would state {fields} any more: change or clear that field first, or "
+        "give it another figure.",
+    )
 
 
 def _slug_words(record: BaseModel) -> str:
@@ -193,6 +232,10 @@ def create_record(
         raise AppError(409, f"A {collection.subject} with id {record_id!r} exists already.")
     record = collection.record.model_validate({**payload.model_dump(), "id": record_id})
     _check(session, collection, record, None)
+    if collection.figure_backed and _typed_fields_changed(collection, record, None):
+        found = unbacked_fields(session=session, records={collection.key: [record]})
+        if found:
+            raise _unbacked_problem(collection, found)
     after = _write(session, collection, record, None)
     _keep_in_history(session, collection.subject, record_id, actor, None, after)
     return record_id, after
@@ -262,7 +305,7 @@ def update_record(
         name
         for name in patch
         if new_values[name] not in (None, []) and new_values[name] != old_values[name]
-    } - UNCITED_FIELDS
+    } - uncited_fields(new_values)
     if figure:
         cited_anew = set(collection.record.model_fields) if new_citations else set()
     else:
@@ -271,6 +314,10 @@ def update_record(
     if uncited:
         raise invalid([(name, "a new fact needs a citation naming this field") for name in uncited])
     _check(session, collection, record, old)
+    if (figure or collection.figure_backed) and _typed_fields_changed(collection, record, old):
+        found = unbacked_fields(session=session, records={collection.key: [record]})
+        if found:
+            raise _left_unbacked(found) if figure else _unbacked_problem(collection, found)
     after = _write(session, collection, record, old)
     _keep_in_history(session, collection.subject, record_id, actor, before, after)
     return after
@@ -280,13 +327,17 @@ def delete_record(
     *, session: Session, collection: Collection, record_id: str, before: bytes, actor: str
 ) -> None:
     """Delete a record, its citations and links; its history stays. A 409 while others refer
-    to it."""
+    to it, or while a typed field needs the figure."""
     referrers = _referrers(session, collection, record_id)
     if referrers:
         raise AppError(
             409,
             f"{collection.subject} {record_id!r} is still referred to by {', '.join(referrers)}.",
         )
+    if collection.record is FigureSeed:
+        found = unbacked_fields(session=session, records={}, removed_figures=[record_id])
+        if found:
+            raise _left_unbacked(found)
     subject = collection.subject
     session.execute(
         delete(Citation).where(Citation.subject_type == subject, Citation.subject_id == record_id)
