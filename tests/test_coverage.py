@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -111,7 +112,12 @@ def test_a_record_holds_a_number_only_through_a_field_it_cites(
     data = _ledger_data()
     numbers = _paragraph(data, 21)["numbers"]
     # The scenarios' citation quotes 一批 (a batch of), but no field of theirs holds a one.
-    numbers[0] = {"token": "一", "occurrence": 1, "held_by": "scenarios/low-carbon-parks"}
+    numbers[0] = {
+        "token": "一",
+        "occurrence": 1,
+        "held_by": "scenarios/low-carbon-parks",
+        "why": "a numeral in a name, not a quantity",
+    }
     assert _check(session, data).problems == [
         "¶21 一: held_by scenarios/low-carbon-parks: its quote covers the token, but no field "
         "it cites holds it"
@@ -235,3 +241,24 @@ def test_the_command_passes_the_shipped_ledger_and_fails_a_broken_one(
     without = citykb("coverage", SOURCE_ID, database=database)
     assert without.returncode == 1
     assert "has no registered text" in without.stdout
+
+
+def test_a_number_a_record_holds_says_why_no_figure_does(
+    session: Session, source_text: str
+) -> None:
+    data = _ledger_data()
+    for number in _paragraph(data, 7)["numbers"]:
+        if number["token"] == "2016":
+            del number["why"]
+    with pytest.raises(ValidationError, match="needs `why`"):
+        _check(session, data)
+
+
+def test_a_number_only_a_record_holds_must_be_listed(session: Session, source_text: str) -> None:
+    data = _ledger_data()
+    numbers = _paragraph(data, 7)["numbers"]
+    numbers[:] = [number for number in numbers if number["token"] != "LY7"]
+    assert _check(session, data).problems == [
+        "¶7 LY7: only projects/catl-ly7 holds it, in a field: list it in the ledger with `why` "
+        "(a date, a year, a numeral in a name) or give it a figure"
+    ]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.collections.catalog import BY_KEY, BY_SUBJECT, DOCUMENTED, REFERENCES
 from app.models import Citation, Source, SourceParagraph
 from app.projections.rendering import record_rows
+from app.services.rules import FIGURES
 from app.services.search import search_all
 from app.services.seed_file import PlainYamlLoader
 from app.services.source_texts import register_text, split_paragraphs
@@ -98,12 +99,19 @@ class LedgerNumber(_Strict):
     occurrence: int = Field(1, ge=1)
     """Which of the token's matches in the paragraph, from 1."""
     held_by: str | None = Field(None, pattern=RECORD)
+    why: str | None = Field(None, min_length=1)
+    """Why a record's field, not a figure, holds it: a date, a year, a numeral in a name."""
     waive: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _one_of(self) -> "LedgerNumber":
         if (self.held_by is None) == (self.waive is None):
             raise ValueError("give either held_by or waive")
+        by_figure = self.held_by is not None and self.held_by.startswith(f"{FIGURES}/")
+        if self.held_by is not None and not by_figure and self.why is None:
+            raise ValueError("a number a record holds, not a figure, needs `why`")
+        if self.why is not None and (self.held_by is None or by_figure):
+            raise ValueError("`why` is for a number a record, not a figure, holds")
         return self
 
 
@@ -174,11 +182,17 @@ class NumberLine:
     token: Token
     holders: list[str] = field(default_factory=list)
     waiver: str | None = None
+    why: str | None = None
+    """Why a record's field, not a figure, holds it."""
     from_ledger: bool = False
 
     @property
     def status(self) -> str:
-        return "held" if self.holders else "waived" if self.waiver else "unheld"
+        if any(holder.startswith(f"{FIGURES}/") for holder in self.holders):
+            return "held"
+        if self.holders and self.why is not None:
+            return "in a record"
+        return "waived" if self.waiver else "unheld"
 
 
 @dataclass
@@ -214,7 +228,8 @@ class CoverageReport:
         entities = sum(len(p.entities) for p in self.paragraphs)
         return (
             f"coverage of {self.source_id}: {len(self.paragraphs)} paragraphs ({waived} waived), "
-            f"{self.records()} records; numbers: {self.count('held')} held, "
+            f"{self.records()} records; numbers: {self.count('held')} held by figures, "
+            f"{self.count('in a record')} in a record's field, "
             f"{self.count('waived')} waived, {self.count('unheld')} unheld; "
             f"{entities} entities, {len(self.unrecorded)} named but no record; "
             f"{len(self.problems)} problems"
@@ -235,6 +250,7 @@ class CoverageReport:
                 token = f"{line.token.label}{' ' + line.token.unit if line.token.unit else ''}"
                 if line.holders:
                     what = "held by " + ", ".join(line.holders)
+                    what += f" ({line.why})" if line.why else ""
                 elif line.waiver:
                     what = f"waived: {line.waiver}"
                 else:
@@ -597,6 +613,11 @@ def _paragraph(
             line.holders = found
             if not found:
                 problems.append(f"{where}: no figure or record holds it, and nothing waives it")
+            elif line.status != "held":
+                problems.append(
+                    f"{where}: only {', '.join(found)} holds it, in a field: list it in the "
+                    "ledger with `why` (a date, a year, a numeral in a name) or give it a figure"
+                )
             continue
         line.from_ledger = True
         if item.waive is not None:
@@ -612,6 +633,7 @@ def _paragraph(
             problems.append(f"{where}: {wrong}")
             continue
         line.holders = [item.held_by, *(ref for ref in found if ref != item.held_by)]
+        line.why = item.why
     return report
 
 
