@@ -149,6 +149,8 @@ def _allowed_methods(request: Request) -> list[str]:
         methods = getattr(route, "methods", None)
         if methods and compile_path(str(context.path))[0].match(request.url.path):
             allowed |= methods
+    if "GET" in allowed:
+        allowed.add("HEAD")  # app.http.HeadAsGet
     return sorted(allowed)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError
 
@@ -100,3 +101,28 @@ def csv_response(
             "Content-Disposition": f'attachment; filename="{filename}"',
         },
     )
+
+
+class HeadAsGet:
+    """`HEAD` wherever `GET` is: the request is served as a `GET`, and its answer goes out with
+    the same status and headers (`ETag`, `Content-Length`, ...) and no body (RFC 9110, 9.3.2).
+    Outermost, so that the cache, compression and every route treat it as the `GET` it mirrors."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def without_body(message: Message) -> None:
+            nonlocal finished
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not finished:
+                finished = True  # whatever the GET would stream after this is dropped
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -21,7 +21,7 @@ from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
 from app.db import SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
-from app.http import json_response
+from app.http import HeadAsGet, json_response
 from app.limits import BodySizeLimit
 from app.migrate import prepare_in_background
 from app.services.health import database_is_reachable
@@ -75,6 +75,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
+    app.add_middleware(HeadAsGet)
     # Each router straight under the app: every level of nesting is matched on every request.
     for router in (
         *map(collection_router, DOCUMENTED),

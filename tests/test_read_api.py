@@ -229,11 +229,11 @@ def test_unknown_path_and_method_are_problems(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404)
     response = client.delete("/api/v1/projects")
     assert_problem(response, 405)
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
     # Every method of the path, though each is a route of its own (Schemathesis found this).
     record = client.request("OPTIONS", "/api/v1/projects/catl-ly9")
     assert_problem(record, 405)
-    assert record.headers["allow"] == "DELETE, GET, PATCH"
+    assert record.headers["allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 def test_health_and_readiness(client: TestClient) -> None:
@@ -296,3 +296,37 @@ def test_a_request_too_large_to_parse_is_answered_not_reset(
                 answer += data
         assert answer.startswith(f"HTTP/1.1 {status}".encode()), answer[:200]
         assert b"application/problem+json" in answer
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/projects?sort=-investment_cny",
+        "/api/v1/projects/catl-ly9",
+        "/api/v1/stats/projects?group_by=status",
+        "/api/v1/search?q=光伏",
+        "/",
+        "/healthz",
+        "/openapi.json",
+    ],
+)
+def test_head_answers_what_get_does_without_the_body(client: TestClient, path: str) -> None:
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-length", "etag"):
+        assert head.headers.get(name) == got.headers.get(name), name
+    if "etag" in got.headers:
+        fresh = client.head(path, headers={"If-None-Match": got.headers["etag"]})
+        assert fresh.status_code == 304
+
+
+def test_head_of_a_csv_stream_and_of_a_missing_record(client: TestClient) -> None:
+    csv = client.head("/api/v1/projects?format=csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.content == b""
+    missing = client.head("/api/v1/projects/no-such-project")
+    assert missing.status_code == 404
+    assert missing.content == b""
