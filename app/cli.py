@@ -1,6 +1,7 @@
 import logging
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from app.errors import AppError
 from app.migrate import downgrade, prepare, upgrade
 from app.models import Scope
 from app.services.coverage import LedgerError, check_source
+from app.services.export import ExportFormat, write_export
 from app.services.importing import ImportProblemError, import_records
 from app.services.keys import create_key, get_key_by_name, list_keys, revoke_key
 from app.services.plans import query_plans, row_counts
@@ -179,6 +181,40 @@ def import_file(
                 bar.__exit__(None, None, None)
     prefix = "dry run, nothing written: would be " if dry_run else ""
     typer.echo(prefix + report.summary().replace("seed: ", "import: "))
+
+
+@cli.command("export")
+def export(
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="sqlite: one SQLite database; zip: a CSV per table and datapackage.json.",
+        ),
+    ] = ExportFormat.sqlite,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="The file to write; default: citykb-<revision>.<format> here."),
+    ] = None,
+) -> None:
+    """Write the whole knowledge base to one file, from one snapshot of the database: a table
+    per collection, its links, and every citation. The file appears only once it is whole."""
+    folder = Path.cwd() if output is None else output.parent
+    partial = folder / f".citykb-export-{uuid.uuid4().hex}.part"
+
+    def progress(table: str, rows: int) -> None:
+        typer.echo(f"export: {table}: {rows} row{'' if rows == 1 else 's'}", err=True)
+
+    try:
+        with Session(get_engine()) as session:
+            revision = write_export(
+                session=session, export_format=export_format, path=partial, progress=progress
+            )
+        target = output or folder / f"citykb-{revision}.{export_format}"
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    typer.echo(f"exported revision {revision} to {target}")
 
 
 @sources_cli.command("text")

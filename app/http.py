@@ -23,7 +23,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def _not_modified(request: Request, etag: str) -> Response | None:
+def not_modified(request: Request, etag: str) -> Response | None:
+    """A 304 when `If-None-Match` names `etag` (or `*`), else None."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
@@ -62,9 +63,9 @@ def json_bytes_response(
     """`json_response` for a body already serialized."""
     etag = _digest(body)
     if status == 200:
-        not_modified = _not_modified(request, etag)
-        if not_modified is not None:
-            return not_modified
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
     return Response(
         body,
         status_code=status,
@@ -89,9 +90,9 @@ def csv_response(
     them: the knowledge base's revision and the request's query."""
     key = f"{revision}|{request.url.path}|{sorted(request.query_params.multi_items())}|csv"
     etag = _digest(key.encode())
-    not_modified = _not_modified(request, etag)
-    if not_modified is not None:
-        return not_modified
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
     return StreamingResponse(
         (chunk.encode("utf-8") for chunk in body()),
         media_type="text/csv; charset=utf-8",

@@ -32,9 +32,12 @@ EXAMPLES = (
 
 
 def _collections() -> str:
-    """The collections the page counts, as JavaScript: path, Chinese and English label."""
+    """The collections the page counts, as JavaScript: path, Chinese and English label, and the
+    kind of record a figure's `subject_type` names."""
     entries = [
-        json.dumps([item.tag, item.label_zh, item.plural.capitalize()], ensure_ascii=False)
+        json.dumps(
+            [item.tag, item.label_zh, item.plural.capitalize(), item.subject], ensure_ascii=False
+        )
         for item in DOCUMENTED
     ]
     pairs = [", ".join(entries[i : i + 2]) + "," for i in range(0, len(entries), 2)]

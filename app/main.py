@@ -1,19 +1,24 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from app import landing
-from app.api import importing, neighbours, search, sources
-from app.api.openapi import TAGS, write_schemas
+from app.api import export, importing, neighbours, search, sources
+from app.api.expansion import expansion_schemas
+from app.api.openapi import TAGS, partial_schemas, problems_as_problem_json, write_schemas
 from app.api.params import QUERY_SCHEMAS
 from app.api.routes import collection_router
 from app.cache import ResponseCache, RevisionProbe
@@ -23,7 +28,7 @@ from app.db import SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.http import HeadAsGet, json_response
 from app.limits import BodySizeLimit
-from app.migrate import prepare_in_background
+from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
 from app.services.health import database_is_reachable
 
 API_PREFIX = "/api/v1"
@@ -48,7 +53,9 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     """Build the CityKB application; the response cache reads revisions from `engine` (default:
     the configured database) and keeps `response_cache_mb` (default: the setting)."""
     # Swagger UI and ReDoc from assets the package ships: /docs works with no internet.
+    # ReDoc's page is our own (`docs_router`): fastapi-offline's loads a logo from a CDN.
     app = FastAPIOffline(
+        redoc_url=None,
         lifespan=lifespan,
         swagger_ui_parameters={"validatorUrl": None},
         title="CityKB",
@@ -68,6 +75,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         probe = RevisionProbe(get_engine if engine is None else lambda: engine)
         app.state.revision_probe = probe  # closed when the app shuts down
         app.add_middleware(ResponseCache, probe=probe, max_bytes=cache_mb << 20)
+    app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,
@@ -83,10 +91,12 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         search.router,
         importing.router,
         sources.router,
+        export.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     app.include_router(landing.router)
+    app.include_router(docs_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -99,12 +109,54 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
                 tags=TAGS,
             )
             schema["components"]["schemas"].update(write_schemas(DOCUMENTED))
+            schema["components"]["schemas"].update(partial_schemas(DOCUMENTED))
+            problems_as_problem_json(schema)
             schema["components"]["schemas"].update(QUERY_SCHEMAS)
+            expansion_schemas(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+docs_router = APIRouter(include_in_schema=False)
+OFFLINE_ASSETS = "/static-offline-docs"
+"""Where fastapi-offline serves the Swagger UI and ReDoc bundles it ships."""
+REDOC_BUNDLE = "/docs-assets/redoc.standalone.js"
+REDOCLY_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@cache
+def redoc_bundle_bytes() -> bytes:
+    """fastapi-offline's ReDoc bundle without the one thing it fetches from another host: the
+    Redocly logo under its menu, which becomes an empty image (ReDoc hides one that fails)."""
+    bundle = Path(fastapi_offline.__file__).with_name("static") / "redoc.standalone.js"
+    return bundle.read_bytes().replace(REDOCLY_LOGO, b"data:,")
+
+
+@docs_router.get("/redoc")
+async def redoc(request: Request) -> HTMLResponse:
+    """The API reference, drawn by ReDoc from assets served here: no fonts, logo or script
+    from another host."""
+    root = request.scope.get("root_path", "")
+    return get_redoc_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{root}{REDOC_BUNDLE}",
+        redoc_favicon_url=f"{root}{OFFLINE_ASSETS}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+@docs_router.get(REDOC_BUNDLE)
+def redoc_bundle() -> Response:
+    """ReDoc's script, as `/redoc` loads it."""
+    return Response(
+        redoc_bundle_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 health_router = APIRouter(tags=["health"])
@@ -123,7 +175,7 @@ def readyz(request: Request, session: SessionDep) -> Response:
     """200 when the database answers and is migrated, 503 until then."""
     prepared = getattr(request.app.state, "prepared", None)
     if prepared is not None and not prepared.is_set():
-        raise unavailable("The database is being prepared.")
+        raise unavailable(STARTING)
     if not database_is_reachable(session=session):
         raise unavailable("The database is not reachable.")
     return json_response(request, {"status": "ready"})

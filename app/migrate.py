@@ -3,15 +3,18 @@
 import logging
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SAWarning
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT
+from app.errors import problem_response, unavailable
 from app.models import Source
 from app.projections.rendering import fill_missing
 from app.services.installation import ensure_cursor_key
@@ -21,6 +24,16 @@ from app.services.seeding import seed_database
 log = logging.getLogger("citykb")
 MIGRATION_LOCK = 7_401_520_251_126
 """PostgreSQL advisory lock that serializes preparation across workers and replicas."""
+STARTING = "starting: migrating the database"
+"""What a request that needs the database is told while this process prepares it."""
+WAITS_FOR_PREPARATION = ("/api/", "/readyz")
+
+# SQLite cannot reflect the expression indexes behind nulls-last sorting; the migrations that
+# look at its indexes keep those by name (migrations/versions/*_0007_*), so the warning that
+# SQLAlchemy skipped them says nothing to whoever starts the server.
+warnings.filterwarnings(
+    "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
+)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -95,3 +108,21 @@ def prepare_in_background(
 
     threading.Thread(target=run, name="citykb-prepare", daemon=True).start()
     return prepared
+
+
+class AnswerWhilePreparing:
+    """While the process prepares its database (`app.state.prepared` is not yet set), every
+    request that would need the database, `/api/...` and `/readyz`, is a 503 saying so, with
+    `Retry-After`, and never reaches the database half migrated: no query of a table not yet
+    created, nothing logged as an error. `/healthz`, `/` and the docs are served as ever."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(WAITS_FOR_PREPARATION):
+            prepared = getattr(scope["app"].state, "prepared", None)
+            if prepared is not None and not prepared.is_set():
+                await problem_response(unavailable(STARTING))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -48,7 +48,16 @@ NO_CONTROL_CHARACTERS: dict[str, Any] = {"pattern": f"^[^{CONTROL_CHARACTERS}]*$
 """What `refuse_control_characters` enforces, as the documented parameter's JSON schema says it."""
 
 
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def control_characters_as_spaces(value: str) -> str:
+    """`value` with each control character (a tab, a newline, a NUL, ...) made a space."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+
+
 def refuse_control_characters(value: str | None) -> str | None:
-    if value is not None and any(unicodedata.category(ch) == "Cc" for ch in value):
+    if value is not None and has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value

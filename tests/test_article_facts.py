@@ -34,7 +34,11 @@ def test_a_ten_billion_class_is_an_order_of_magnitude(client: TestClient, projec
         "order_of_magnitude",
     )
     figure = get(client, f"/api/v1/figures/{project_id}-investment")
-    assert (figure["value_stated"], figure["qualifier"]) == ("百亿级", "order_of_magnitude")
+    assert (figure["value_stated"], figure["unit"], figure["qualifier"]) == (
+        "百级",
+        "亿元",
+        "order_of_magnitude",
+    )
 
 
 def test_the_coal_saving_states_no_period(client: TestClient) -> None:
@@ -219,3 +223,10 @@ def test_neighbours_list_every_way_a_record_is_named(client: TestClient) -> None
         if group["list_url"] is not None:
             listed = get(client, group["list_url"] + "&limit=200&fields=id")
             assert listed["total"] == group["total"], group["list_url"]
+
+
+def test_ly9s_investment_stated_twice_is_one_fact(client: TestClient) -> None:
+    over = get(client, "/api/v1/figures/catl-ly9-investment-over")
+    assert (over["value_stated"], over["unit"], over["qualifier"]) == ("超百", "亿元", "more_than")
+    assert over["restates_id"] == "catl-ly9-investment"
+    assert get(client, "/api/v1/figures/catl-ly9-investment")["restates_id"] is None

@@ -1,12 +1,16 @@
 """The first minutes in a real browser: headless Chromium, with no network beyond loopback,
-against `citykb serve`. `/docs` runs "Try it out" and gets data back; `/` draws its figures,
+against `citykb serve`. `/`, `/docs` and `/redoc` ask no other host for anything (Chromium's
+network log says so); `/docs` runs "Try it out" and gets data back; `/` draws its figures,
 both charts, the programmes with their targets, the recognitions, people and scenarios, in
 Chinese and in English. Screenshots go to tests/artifacts/."""
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
@@ -49,6 +53,8 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         f"--user-data-dir={tmp_path / 'profile'}",
     ):
         options.add_argument(flag)
+    # Chromium's network log: every request a page starts, whether or not it could be answered.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     try:
         yield driver
@@ -65,6 +71,49 @@ def base_url(shared_database: Engine, fresh_database_url: str) -> Iterator[str]:
 def screenshot(driver: WebDriver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def requested_urls(driver: WebDriver) -> list[str]:
+    """Every URL the browser has started a request for since the last call."""
+    urls = []
+    for entry in driver.execute("getLog", {"type": "performance"})["value"]:
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+        elif message["method"] == "Network.webSocketCreated":
+            urls.append(message["params"]["url"])
+    return urls
+
+
+PAGES_DRAWN: dict[str, Callable[[WebDriver], Any]] = {
+    "/": lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded"),
+    "/docs": ready.presence_of_element_located((By.ID, "operations-projects-getProject")),
+    # The foot of ReDoc's menu, where it shows the Redocly logo once it has mounted.
+    "/redoc": ready.presence_of_element_located((By.CSS_SELECTOR, "a[href*='redocly.com']")),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES_DRAWN))
+def test_a_page_asks_no_other_host_for_anything(
+    browser: WebDriver, base_url: str, page: str
+) -> None:
+    browser.get(base_url + page)
+    WebDriverWait(browser, 30).until(PAGES_DRAWN[page])
+    # Two frames more: whatever the page does once drawn (React effects) has started by then.
+    browser.execute_async_script(
+        "const done = arguments[0];"
+        "requestAnimationFrame(() => requestAnimationFrame(() => done()));"
+    )
+    urls = requested_urls(browser)
+    assert base_url + page in urls
+    served_here = urlsplit(base_url).netloc
+    elsewhere = [
+        url
+        for url in urls
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+        and urlsplit(url).netloc != served_here
+    ]
+    assert elsewhere == [], f"{page} asked another host for {elsewhere}"
 
 
 def test_docs_try_it_out_returns_a_record(browser: WebDriver, base_url: str) -> None:
@@ -100,9 +149,26 @@ def test_landing_page_draws_its_knowledge_and_both_charts_in_both_languages(
     assert len(counts) == len(DOCUMENTED)
     assert all(count.text.isdigit() and int(count.text) > 0 for count in counts)
     figures = browser.find_elements(By.CSS_SELECTOR, "#figures .figure")
-    assert figures
+    assert len(figures) >= 4
     source = figures[0].find_element(By.CSS_SELECTOR, "a.source")
     assert "/api/v1/sources/" in str(source.get_attribute("href"))
+    # Each headline card says what its number is, of what, and states a fact no other card does.
+    cards = {
+        str(card.get_attribute("data-metric")): (
+            card.find_element(By.CSS_SELECTOR, ".value").text,
+            card.find_element(By.CSS_SELECTOR, ".subject").text,
+            card.find_element(By.CSS_SELECTOR, ".label").text,
+        )
+        for card in figures
+    }
+    assert len(cards) == len(figures), "two cards show the same metric"
+    values = [value for value, _, _ in cards.values()]
+    assert len(set(values)) == len(values), values
+    assert all(subject and label for _, subject, label in cards.values()), cards
+    assert cards["investment_cny"][1:] == ("江苏时代新能源灯塔工厂LY9项目", "Total investment")
+    quotes = [card.find_element(By.CSS_SELECTOR, ".quote").text for card in figures]
+    assert "“十五五”期间,培育近零碳园区30个" in quotes  # a quote that opens with one: not wrapped
+    assert not any(mark * 2 in quote for quote in quotes for mark in "“”"), quotes
     for chart in ("chart-investments", "chart-factory-levels"):
         svg = browser.find_element(By.ID, chart)
         assert int(svg.get_attribute("data-drawn") or 0) > 0, chart

@@ -228,7 +228,7 @@ def test_hot_pages_read_in_index_order_without_sorting(synthetic: Engine) -> Non
         for sort in HOT_SORTS:
             within = {"district_id": [district]}
             for filters in ({}, within, {**within, "investment_cny_min": 1, "status_year_min": 1}):
-                params = {"sort": sort, **filters}
+                params = {"sort": [sort], **filters}
                 spec = COLLECTION.list_spec
                 query = COLLECTION.list_query.model_validate(params)
                 keys = parse_sort(sort, spec)

@@ -247,6 +247,14 @@ def test_a_typed_field_needs_its_figure_through_the_api(
 def test_a_seeded_typed_field_keeps_its_figure(client: TestClient, curator: dict[str, str]) -> None:
     path = "/api/v1/figures/catl-ly9-investment"
     deleted = client.delete(path, headers={**curator, "If-Match": etag(client, path)})
+    assert "figures.restates_id" in assert_problem(deleted, 409)["detail"]
+    # The 超百亿 figure restates this one; once it stands alone, what is left is the backing.
+    over = "/api/v1/figures/catl-ly9-investment-over"
+    alone = client.patch(
+        over, json={"restates_id": None}, headers={**curator, "If-Match": etag(client, over)}
+    )
+    assert alone.status_code == 200, alone.text
+    deleted = client.delete(path, headers={**curator, "If-Match": etag(client, path)})
     assert "projects[catl-ly9].investment_cny" in assert_problem(deleted, 409)["detail"]
     # Its other figure says "more than": no backing for an exact amount.
     qualifier = {"investment_qualifier": "more_than"}

@@ -5,20 +5,28 @@ route with what these give."""
 from typing import Any
 
 from fastapi import Path
+from fastapi.responses import Response
 from pydantic import BaseModel
 
+from app.api import expansion
 from app.api.params import documented
 from app.api.schemas import FacetsOut, HistoryOut, StatsOut
+from app.api.stats import json_stats_query
 from app.collections.base import Collection
 from app.collections.catalog import DOCUMENTED
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from app.listing.output import PageOut
+from app.listing.statements import aggregate_groups
 from app.models.base import SLUG_PATTERN
 from app.records.read import CitationOut
 from app.services.write_bodies import create_model_for
 
 MERGE_PATCH = "application/merge-patch+json"
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+CSV_SUFFIX = ".csv"
+"""A collection's path with this is its CSV operation (`/projects.csv`): no id takes a dot."""
+FIELDS_SUFFIX = ".json"
+"""A collection's path with this is its partial-record operation (`/projects.json?fields=`)."""
 IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -41,6 +49,13 @@ TAGS = [
         for collection in DOCUMENTED
     ),
     {"name": "search", "description": "One text search across every collection."},
+    {
+        "name": "export",
+        "description": (
+            "The whole knowledge base in one download: a SQLite database, or CSVs with a "
+            "Frictionless data package."
+        ),
+    },
     {"name": "import", "description": "Bulk import, all or nothing, for administrators."},
     {"name": "health", "description": "Liveness and readiness, for load balancers."},
 ]
@@ -77,26 +92,85 @@ def record_id_path(collection: Collection) -> Any:
 def list_operation(collection: Collection) -> dict[str, Any]:
     return {
         "operation_id": collection.operation("list", collection.plural),
-        "openapi_extra": documented(collection.list_query),
+        # `fields` is taken here too, as it always was, but declared on the `.json` operation,
+        # whose items' schema says that any key may be absent: this one's items are whole.
+        "openapi_extra": documented(expansion.list_query(collection), leave_out={"fields"}),
         "summary": f"List {collection.plural}",
         "description": (
-            f"{collection.description} Filtered, sorted and paged by keyset cursor; CSV with "
-            "`format=csv` or `Accept: text/csv`."
+            f"{collection.description} Filtered, sorted and paged by keyset cursor. Only some "
+            f"keys of each record: `GET /api/v1{collection.path}{FIELDS_SUFFIX}?fields=...`; "
+            f"CSV: `GET /api/v1{collection.path}{CSV_SUFFIX}`."
         ),
         "response_model": PageOut[collection.schema],  # type: ignore[name-defined]
         "responses": {
             **PROBLEM_RESPONSES,
+            200: {"links": links_to(collection, "$response.body#/items/0/id")},
+        },
+    }
+
+
+def partial_name(collection: Collection) -> str:
+    """The component of a record with only some of its keys: `ProjectPartial`."""
+    return collection.schema.__name__.removesuffix("Out") + "Partial"
+
+
+def fields_operation(collection: Collection) -> dict[str, Any]:
+    page = f"PageOut_{partial_name(collection)}_"
+    return {
+        "operation_id": collection.operation("list", collection.plural, "Fields"),
+        "openapi_extra": documented(collection.list_query, leave_out={"format"}),
+        "summary": f"List {collection.plural}, with only the keys asked for",
+        "description": (
+            f"The list of `GET /api/v1{collection.path}`, each record trimmed to `fields`: its "
+            "items' schema has every key optional, as a client's types must have them."
+        ),
+        "responses": {
+            **PROBLEM_RESPONSES,
             200: {
-                "content": CSV_CONTENT,
-                "links": links_to(collection, "$response.body#/items/0/id"),
+                "description": "A page of records, each with only the keys asked for.",
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{page}"}}
+                },
             },
         },
     }
 
 
+def csv_operation(
+    *, operation_id: str, summary: str, description: str, query: type[BaseModel]
+) -> dict[str, Any]:
+    """A CSV operation: `text/csv` its one success, taking every parameter of `query` but
+    `format` (it is CSV whatever `format` says)."""
+    return {
+        "operation_id": operation_id,
+        "openapi_extra": documented(query, leave_out={"format"}),
+        "summary": summary,
+        "description": description,
+        "response_class": Response,
+        "responses": {
+            **PROBLEM_RESPONSES,
+            200: {"description": "A header line, then one line per row.", "content": CSV_CONTENT},
+        },
+    }
+
+
+def list_csv_operation(collection: Collection) -> dict[str, Any]:
+    return csv_operation(
+        operation_id=collection.operation("list", collection.plural, "Csv"),
+        summary=f"List {collection.plural} as CSV",
+        description=(
+            f"The records of `GET /api/v1{collection.path}`, with its filters and order, as "
+            "CSV (UTF-8 with a BOM, for Excel); `fields` chooses the columns. Lists are joined "
+            "with `|`, citations are JSON. Without `limit` it streams every matching row."
+        ),
+        query=collection.list_query,
+    )
+
+
 def get_operation(collection: Collection) -> dict[str, Any]:
     return {
         "operation_id": collection.operation("get", collection.singular),
+        "openapi_extra": documented(expansion.record_query(collection)),
         "summary": f"Get {collection.a_singular}",
         "description": f"One {collection.singular}, with the citations behind its fields.",
         "response_model": collection.schema,
@@ -109,17 +183,45 @@ def get_operation(collection: Collection) -> dict[str, Any]:
     }
 
 
+def _units_note(collection: Collection) -> str:
+    """What stats of records whose numeric field holds several units do (figures)."""
+    if not aggregate_groups(collection.list_spec, []):
+        return ""
+    return (
+        " Groups are always per `unit_normalized` as well (it is added to `group_by`), so that "
+        "no aggregate adds numbers of different units; a figure that restates another's fact "
+        "(`restates_id` not null) is counted, but left out of the sums, means, minima and "
+        "maxima, so that each fact is summed once."
+    )
+
+
 def stats_operation(collection: Collection) -> dict[str, Any]:
     return {
         "operation_id": collection.operation("get", collection.singular, "Stats"),
-        "openapi_extra": documented(collection.stats_query),
+        "openapi_extra": documented(json_stats_query(collection)),
         "summary": f"Count and aggregate {collection.plural}",
         "description": (
             f"Counts of {collection.plural} per group, with sum, min, max and mean of each "
-            "numeric field; takes the same filters as the list."
+            "numeric field; takes the same filters as the list. As CSV: the `.csv` operation "
+            f"(`format=csv` or `Accept: text/csv` here are aliases of it).{_units_note(collection)}"
         ),
         "response_model": StatsOut,
         "responses": PROBLEM_RESPONSES,
+    }
+
+
+def stats_csv_operation(collection: Collection) -> dict[str, Any]:
+    return {
+        "operation_id": collection.operation("get", collection.singular, "StatsCsv"),
+        "openapi_extra": documented(collection.stats_query),
+        "summary": f"Count and aggregate {collection.plural}, as CSV",
+        "description": (
+            "The groups of the JSON stats, one CSV row each (UTF-8 with a BOM): the group's "
+            "fields, `count`, then `{field}_sum`, `_min`, `_max` and `_avg` of each numeric "
+            f"field; same parameters.{_units_note(collection)}"
+        ),
+        "response_class": Response,
+        "responses": {**PROBLEM_RESPONSES, 200: {"content": CSV_CONTENT}},
     }
 
 
@@ -233,6 +335,38 @@ WRITE_ONLY_DESCRIPTIONS = {
     "type": "Kind of record (`project`, `park`, ...).",
     "source_id": "The cited source (`/api/v1/sources/{id}`).",
 }
+
+
+def partial_schemas(collections: tuple[Collection, ...]) -> dict[str, Any]:
+    """OpenAPI components for the `.json` lists: each record with none of its keys required,
+    and a page of them."""
+    components: dict[str, Any] = {}
+    for collection in collections:
+        name = partial_name(collection)
+        page = PageOut[collection.schema].model_json_schema(  # type: ignore[name-defined]
+            mode="serialization", ref_template="#/components/schemas/{model}"
+        )
+        record = page.pop("$defs")[collection.schema.__name__]
+        record.pop("required", None)
+        components[name] = {
+            **record,
+            "title": name,
+            "description": f"A {collection.singular} with only the keys `fields` asks for.",
+        }
+        page["properties"]["items"]["items"] = {"$ref": f"#/components/schemas/{name}"}
+        components[f"PageOut_{name}_"] = {**page, "title": f"PageOut[{name}]"}
+    return components
+
+
+def problems_as_problem_json(document: dict[str, Any]) -> None:
+    """Declare every error answer as the server sends it: `application/problem+json` with the
+    `Problem` schema, and no other media type."""
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[0] in "45":
+                    response["content"] = {PROBLEM_JSON: dict(problem)}
 
 
 def _describe(schema: dict[str, Any], model: type[BaseModel] | None) -> None:

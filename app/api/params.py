@@ -6,6 +6,7 @@ which costs more than the query behind a list page. Here the parameters go to
 `RequestValidationError` located in `query`), and the operation documents each field as
 FastAPI would, from the model's JSON schema."""
 
+from collections.abc import Collection
 from typing import Any, TypeVar, get_origin
 
 from fastapi import Depends, Request
@@ -67,22 +68,33 @@ def refuse_repeated(request: Request, *names: str) -> None:
             raise bad_parameter(name, "give this parameter once", status=422)
 
 
-def documented(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` that declares each field of `model` as a query parameter."""
+def documented(
+    model: type[BaseModel],
+    *,
+    leave_out: Collection[str] = (),
+) -> dict[str, Any]:
+    """`openapi_extra` that declares each field of `model` as a query parameter, but those in
+    `leave_out` (taken, as aliases, and not declared).
+
+    Each parameter carries its first example as its own `example`: Swagger UI shows a
+    parameter's example, not its schema's."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     QUERY_SCHEMAS.update(schema.get("$defs", {}))
-    return {
-        "parameters": [
-            {
-                "name": name,
-                "in": "query",
-                "required": name in schema.get("required", ()),
-                "schema": _without_null(field),
-                "description": field.get("description"),
-            }
-            for name, field in schema["properties"].items()
-        ]
-    }
+    parameters = []
+    for name, field in schema["properties"].items():
+        if name in leave_out:
+            continue
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", ()),
+            "schema": _without_null(field),
+            "description": field.get("description"),
+        }
+        if field.get("examples"):
+            parameter["example"] = field["examples"][0]
+        parameters.append(parameter)
+    return {"parameters": parameters}
 
 
 def _without_null(field: dict[str, Any]) -> dict[str, Any]:

@@ -8,25 +8,28 @@ handler to a collection, with its query model, and documents it (`app.api.openap
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.responses import Response, StreamingResponse
 
-from app.api import openapi
+from app.api import expansion, openapi
 from app.api.binding import bind
-from app.api.params import query_of, refuse_repeated
+from app.api.expansion import RecordQuery
+from app.api.params import query_of
+from app.api.stats import json_stats_query
 from app.api.write_routes import add_write_routes, not_found
 from app.collections.base import Collection
 from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep
-from app.errors import AppError
+from app.errors import AppError, bad_parameter
 from app.http import csv_response, json_bytes_response, json_response, wants_csv
 from app.listing.output import render_csv, render_page
 from app.listing.params import (
     FilterQuery,
-    IsoDate,
     PageQuery,
     StatsQuery,
     group_fields,
@@ -34,8 +37,10 @@ from app.listing.params import (
     select_fields,
 )
 from app.listing.spec import SortKey
+from app.listing.stats import aggregate_columns
 from app.projections.rendering import stored_rendering
 from app.services import history, lists
+from app.services.expansion import expand, expanded_page
 from app.services.revision import current_revision
 
 
@@ -51,6 +56,30 @@ async def list_records(
     return await run_in_threadpool(_list_json, collection, request, sessions.pooled, query, keys)
 
 
+async def list_fields(
+    collection: Collection, request: Request, sessions: SessionsDep, query: PageQuery
+) -> Response:
+    """A page of records (JSON), each with only the keys `fields` names."""
+    refuse_format(query, "JSON")
+    keys = parse_sort(query.sort, collection.list_spec)
+    return await run_in_threadpool(_list_json, collection, request, sessions.pooled, query, keys)
+
+
+async def list_csv(
+    collection: Collection, request: Request, sessions: SessionsDep, query: PageQuery
+) -> Response:
+    """All the matching records (or `limit` of them) as CSV."""
+    refuse_format(query, "CSV")
+    keys = parse_sort(query.sort, collection.list_spec)
+    return await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
+
+
+def refuse_format(query: BaseModel, answer: str) -> None:
+    """A 400 for `format` on an operation that has one answer, and no such parameter."""
+    if "format" in query.model_fields_set:
+        raise bad_parameter("format", f"unknown parameter: this operation answers {answer} only")
+
+
 def _list_json(
     collection: Collection,
     request: Request,
@@ -59,10 +88,13 @@ def _list_json(
     keys: list[SortKey],
 ) -> Response:
     fields = None
-    if query.fields is not None:
+    if query.fields:
         fields = select_fields(query.fields, list(collection.schema.model_fields))
+    names = expansion.expansions(collection, query)
     with open_session() as session:
         page = lists.paginate(session=session, spec=collection.list_spec, query=query, keys=keys)
+        if names:
+            page = expanded_page(session=session, collection=collection, page=page, names=names)
     return json_bytes_response(request, render_page(page, fields))
 
 
@@ -105,19 +137,13 @@ async def get_record(
     request: Request,
     sessions: SessionsDep,
     record_id: str,
-    as_of: Annotated[
-        IsoDate | None,
-        Query(
-            description="The record as it was at the end of this day (UTC), from its history.",
-            examples=["2025-12-31"],
-        ),
-    ] = None,
+    query: RecordQuery,
 ) -> Response:
-    """One record, as it is or as it was."""
-    refuse_repeated(request, "as_of")
-    if as_of is not None and collection.writable:
+    """One record, as it is or as it was, with what `expand` embeds."""
+    names = expansion.expansions(collection, query)
+    if (query.as_of is not None and collection.writable) or names:
         return await run_in_threadpool(
-            _record_as_of, collection, request, sessions.pooled, record_id, as_of
+            _record, collection, request, sessions.pooled, record_id, query.as_of, names
         )
     with sessions.loop() as reader:
         rendered = stored_rendering(session=reader, subject=collection.subject, record_id=record_id)
@@ -126,40 +152,72 @@ async def get_record(
     return json_bytes_response(request, rendered)
 
 
-def _record_as_of(
+def _record(
     collection: Collection,
     request: Request,
     open_session: OpenSession,
     record_id: str,
-    as_of: dt.date,
+    as_of: dt.date | None,
+    names: list[str],
 ) -> Response:
-    moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
     subject = collection.subject
     with open_session() as session:
-        state = history.state_as_of(
-            session=session, subject=subject, record_id=record_id, moment=moment
-        )
-        current = None
+        state: Any = history.Current
+        if as_of is not None and collection.writable:
+            moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+            state = history.state_as_of(
+                session=session, subject=subject, record_id=record_id, moment=moment
+            )
         if state is history.Current:
             current = stored_rendering(session=session, subject=subject, record_id=record_id)
-        if current is not None:
-            return json_bytes_response(request, current)
-        if state is None or state is history.Current:
+            state = None if current is None else orjson.loads(current)
+        if state is None:
+            if as_of is None or not collection.writable:
+                raise not_found(collection, record_id)
             raise AppError(404, f"No {collection.singular} {record_id!r} on {as_of}.")
+        expand(session=session, collection=collection, records=[state], names=names)
     return json_response(request, state)
 
 
 async def get_stats(
     collection: Collection, request: Request, sessions: SessionsDep, query: StatsQuery
 ) -> Response:
-    """Counts and aggregates per group."""
+    """Counts and aggregates per group; CSV with `format=csv` or `Accept: text/csv`."""
+    as_csv = wants_csv(request, getattr(query, "format", None))
+    return await _stats(collection, request, sessions, query, as_csv=as_csv)
+
+
+async def get_stats_csv(
+    collection: Collection, request: Request, sessions: SessionsDep, query: StatsQuery
+) -> Response:
+    """Counts and aggregates per group, a CSV row each."""
+    return await _stats(collection, request, sessions, query, as_csv=True)
+
+
+async def _stats(
+    collection: Collection,
+    request: Request,
+    sessions: Sessions,
+    query: StatsQuery,
+    *,
+    as_csv: bool,
+) -> Response:
     spec = collection.list_spec
     group_by = group_fields(query.group_by, spec)
 
     def stats(open_session: OpenReader) -> Response:
         with open_session() as session:
+            revision = current_revision(session=session) if as_csv else 0
             result = lists.aggregate(session=session, spec=spec, query=query, group_by=group_by)
-        return json_response(request, result)
+        if not as_csv:
+            return json_response(request, result)
+        columns = aggregate_columns(result["group_by"], spec.numeric)
+        return csv_response(
+            request,
+            revision=revision,
+            filename=f"{collection.tag}-stats.csv",
+            body=lambda: render_csv(iter(result["groups"]), columns),
+        )
 
     # An aggregate reads every matching record: in a worker thread, off the event loop.
     return await run_in_threadpool(stats, sessions.pooled)
@@ -178,7 +236,9 @@ def collection_router(collection: Collection) -> APIRouter:
     """The routes of one collection."""
     router = APIRouter(tags=[collection.tag])
     record_id = Annotated[str, openapi.record_id_path(collection)]
-    list_query, stats_query = collection.list_query, collection.stats_query
+    list_query, stats_query = expansion.list_query(collection), collection.stats_query
+    one_query = expansion.record_query(collection)
+    page_query = collection.list_query  # of the `.json` and `.csv` lists: no `expand`
     routes = (
         (
             collection.path,
@@ -190,8 +250,23 @@ def collection_router(collection: Collection) -> APIRouter:
             openapi.list_operation(collection),
         ),
         (
+            collection.path + openapi.FIELDS_SUFFIX,
+            bind(list_fields, collection, query=Annotated[page_query, query_of(page_query)]),
+            openapi.fields_operation(collection),
+        ),
+        (
+            collection.path + openapi.CSV_SUFFIX,
+            bind(list_csv, collection, query=Annotated[page_query, query_of(page_query)]),
+            openapi.list_csv_operation(collection),
+        ),
+        (
             collection.path + "/{record_id}",
-            bind(get_record, collection, record_id=record_id),
+            bind(
+                get_record,
+                collection,
+                record_id=record_id,
+                query=Annotated[one_query, query_of(one_query)],
+            ),
             openapi.get_operation(collection),
         ),
         (
@@ -199,9 +274,20 @@ def collection_router(collection: Collection) -> APIRouter:
             bind(
                 get_stats,
                 collection,
-                query=Annotated[stats_query, query_of(stats_query)],
+                query=Annotated[
+                    json_stats_query(collection), query_of(json_stats_query(collection))
+                ],
             ),
             openapi.stats_operation(collection),
+        ),
+        (
+            "/stats" + collection.path + ".csv",
+            bind(
+                get_stats_csv,
+                collection,
+                query=Annotated[stats_query, query_of(stats_query)],
+            ),
+            openapi.stats_csv_operation(collection),
         ),
         (
             "/stats" + collection.path + "/facets",

@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -10,18 +10,13 @@ from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, bad_parameter
 from app.http import json_response
 from app.listing.cursor import seal, unseal
-from app.listing.params import Q_MAX_LENGTH
+from app.listing.params import CURSOR_PATTERN, Q_MAX_LENGTH
 from app.services.installation import cursor_key
 from app.services.search import CANDIDATES_PER_KIND, search_all
-from app.text import CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS, refuse_control_characters
+from app.text import control_characters_as_spaces
 
 router = APIRouter(tags=["search"])
 CURSOR_SCOPE = "search"
-
-
-_TEXT = f"[^{CONTROL_CHARACTERS}]"
-SOME_TEXT: dict[str, Any] = {"pattern": f"^{_TEXT}*[^\\s{CONTROL_CHARACTERS}]{_TEXT}*$"}
-"""Text with something in it besides spaces, and no control characters (see `search`)."""
 
 
 class SearchQuery(BaseModel):
@@ -36,7 +31,6 @@ class SearchQuery(BaseModel):
             "Chinese words included."
         ),
         examples=["光伏"],
-        json_schema_extra=SOME_TEXT,
     )
     type: list[SubjectType] = Field(
         default_factory=list,
@@ -47,14 +41,15 @@ class SearchQuery(BaseModel):
     cursor: str | None = Field(
         None,
         max_length=200,
-        description="Opaque position from a previous page's `next_cursor`.",
-        json_schema_extra=NO_CONTROL_CHARACTERS,
+        description="Opaque position from a previous page's `next_cursor`; empty for page one.",
+        pattern=CURSOR_PATTERN,
     )
 
-    @field_validator("q", "cursor")
+    @field_validator("q")
     @classmethod
-    def _no_control_characters(cls, value: str | None) -> str | None:
-        return refuse_control_characters(value)
+    def _control_characters_as_spaces(cls, value: str) -> str:
+        # A control character matches nothing a record holds: it counts as a space.
+        return control_characters_as_spaces(value)
 
 
 class SearchHit(BaseModel):
@@ -96,12 +91,14 @@ def search(
     """Ranked matches across projects, parks, renewal cases, zero-carbon factories,
     organizations, districts, figures and sources: an exact name first, then a name that starts
     with `q`, then one that contains it, then any other text that does."""
-    if not query.q.strip():
-        raise bad_parameter("q", "give some text to search for")
+    if not query.q.strip():  # spaces (or control characters) only: nothing to find
+        return json_response(
+            request, {"items": [], "total": 0, "limit": query.limit, "next_cursor": None}
+        )
     subjects = [str(kind) for kind in query.type] or [item.subject for item in DOCUMENTED]
     key = cursor_key(session=session)
     offset = 0
-    if query.cursor is not None:
+    if query.cursor:
         offset = unseal(query.cursor, "cursor", key=key, scope=CURSOR_SCOPE).get("o", -1)
         valid = isinstance(offset, int) and not isinstance(offset, bool)
         if not valid or not 0 <= offset < _ranked_cap(subjects):

@@ -18,7 +18,7 @@ from app.collections.catalog import BY_KEY, BY_SUBJECT, SOURCES, SubjectType
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, AppError, ProblemError
 from app.http import json_response
-from app.integers import INT64_MAX, INT64_MIN
+from app.integers import SAFE_INTEGER_MAX
 from app.services import source_texts
 
 router = APIRouter(tags=[BY_KEY[SOURCES].tag])
@@ -137,8 +137,8 @@ def get_source_paragraph(
     number: Annotated[
         int,
         Path(
-            ge=INT64_MIN,
-            le=INT64_MAX,
+            ge=-SAFE_INTEGER_MAX,
+            le=SAFE_INTEGER_MAX,
             description="1-based paragraph number.",
             examples=[7],
         ),

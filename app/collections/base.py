@@ -10,11 +10,18 @@ from pydantic import BaseModel, Field, create_model
 from sqlalchemy import Column, Select, Table, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.listing.params import FilterQuery, PageQuery, StatsQuery
+from app.listing.params import (
+    MAX_REPEATED,
+    FilterQuery,
+    PageQuery,
+    StatsQuery,
+    groupable,
+    one_of,
+    sort_tokens,
+)
 from app.listing.spec import Filter, ListSpec
 from app.models.base import Cited
 from app.records.formats import CitedFormat, RecordFormat
-from app.text import NO_CONTROL_CHARACTERS
 
 NAME_FIELDS = ("name", "name_zh_hant", "name_en")
 
@@ -66,6 +73,10 @@ class Collection:
     default_sort: str = "name"
     numeric: tuple[str, ...] = ()
     """Fields summed, averaged and bounded per group in stats."""
+    numeric_unit: str | None = None
+    """The field holding the unit of `numeric`, where records hold several (figures)."""
+    restates: str | None = None
+    """The field naming the record whose fact a record states again (figures)."""
     record: type[RecordFormat]
     """The record format seed files, imports and API writes take."""
     writable: bool = True
@@ -83,6 +94,20 @@ class Collection:
     sort_example: str
 
     def __post_init__(self) -> None:
+        # Every list, stats and facets query takes `id=`: several records in one request.
+        with_ids = create_model(
+            self.filters.__name__,
+            __base__=self.filters,
+            __module__=self.filters.__module__,
+            id=(
+                list[str],
+                one_of(
+                    f"{self.singular.capitalize()} id, to fetch several at once.",
+                    self.id_example,
+                ),
+            ),
+        )
+        object.__setattr__(self, "filters", with_ids)
         if issubclass(self.record, CitedFormat):
             self.record.searched_fields = tuple(column.key for column in self.document.columns)
 
@@ -129,6 +154,24 @@ class Collection:
         named_by: type[Cited] = mapper.class_
         return named_by
 
+    @cached_property
+    def label(self) -> Any:
+        """The column that names a record: its name, a source's title, or the name of the record
+        it is named after (join `named_by` to read it)."""
+        if self.named_by is not None:
+            return self.named_by.name  # type: ignore[attr-defined]
+        for name in ("name", "title", "label"):
+            if hasattr(self.model, name):
+                return getattr(self.model, name)
+        return self.model.id
+
+    def labels_select(self) -> Select[Any]:
+        """Each record's id and what names it."""
+        statement = select(self.model.id, self.label)
+        if self.named_after is not None and self.named_by is not None:
+            statement = statement.join(self.named_by, self.named_after == self.named_by.id)
+        return statement
+
     def document_select(self) -> Select[Any]:
         """Each record's id and the columns of its search document."""
         statement = select(self.model.id, *self.document.columns)
@@ -145,11 +188,15 @@ class Collection:
             equality=tuple(
                 name
                 for name, info in fields.items()
-                if get_origin(info.annotation) is list and name not in self.custom_filters
+                if get_origin(info.annotation) is list
+                and name != "id"
+                and name not in self.custom_filters
             ),
             ranges=tuple(name.removesuffix("_min") for name in fields if name.endswith("_min")),
             numeric=self.numeric,
-            custom=self.custom_filters,
+            numeric_unit=self.numeric_unit,
+            restates=self.restates,
+            custom={"id": self.table.c.id.in_, **self.custom_filters},
             default_sort=self.default_sort,
         )
 
@@ -163,30 +210,31 @@ class Collection:
             self.operation("", self.singular, "ListQuery"),
             __base__=(self.filters, PageQuery),  # type: ignore[arg-type]
             sort=(
-                str | None,
+                list[str],
                 Field(
-                    None,
-                    max_length=300,
+                    default_factory=list,
+                    max_length=MAX_REPEATED,
                     description=(
-                        "Comma-separated sort keys, `-` for descending; nulls sort last; ties "
-                        "are broken by `id`, in the direction of the last key. "
-                        f"Sortable: {sortable}. "
+                        "Sort keys, first to last, `-` for descending (`sort=-a&sort=b`, or "
+                        "`sort=-a,b`); nulls sort last; ties are broken by `id`, in the "
+                        f"direction of the last key. Sortable: {sortable}. "
                         f"Default `{spec.default_sort}`."
                     ),
-                    examples=[self.sort_example],
-                    json_schema_extra=NO_CONTROL_CHARACTERS,
+                    examples=[self.sort_example.split(",")],
+                    json_schema_extra=items_of(sort_tokens(spec)),
                 ),
             ),
             fields=(
-                str | None,
+                list[str],
                 Field(
-                    None,
-                    max_length=1000,
+                    default_factory=list,
+                    max_length=MAX_REPEATED,
                     description=(
-                        f"Comma-separated keys to return (default: all): {', '.join(keys)}."
+                        "Keys to return (`fields=id&fields=name`, or `fields=id,name`; default: "
+                        f"all): {', '.join(keys)}."
                     ),
-                    examples=[",".join(keys[:3])],
-                    json_schema_extra=NO_CONTROL_CHARACTERS,
+                    examples=[keys[:3]],
+                    json_schema_extra=items_of(keys),
                 ),
             ),
         )
@@ -194,22 +242,28 @@ class Collection:
     @cached_property
     def stats_query(self) -> type[StatsQuery]:
         """The query model of `/stats`: filters and `group_by`."""
-        equality = self.list_spec.equality
-        groupable = ", ".join(f"`{name}`" for name in equality)
+        names = groupable(self.list_spec)
         return create_model(
             self.operation("", self.singular, "StatsQuery"),
             __base__=(self.filters, StatsQuery),  # type: ignore[arg-type]
             group_by=(
-                str | None,
+                list[str],
                 Field(
-                    None,
-                    max_length=300,
+                    default_factory=list,
+                    max_length=MAX_REPEATED,
                     description=(
-                        f"Comma-separated fields to group by: {groupable}. Omit for one group "
-                        "of all matching records."
+                        "Fields to group by (`group_by=a&group_by=b`, or `group_by=a,b`): "
+                        f"{', '.join(f'`{name}`' for name in names)}. Omit for one group of all "
+                        "matching records."
                     ),
-                    examples=[equality[0]],
-                    json_schema_extra=NO_CONTROL_CHARACTERS,
+                    examples=[names[:1]],
+                    json_schema_extra=items_of(names),
                 ),
             ),
         )
+
+
+def items_of(names: list[str]) -> dict[str, Any]:
+    """The JSON schema of a list parameter's items: one of `names`. (The server also takes them
+    comma-separated, and a name given twice once.)"""
+    return {"items": {"type": "string", "enum": names}}

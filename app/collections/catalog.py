@@ -48,6 +48,7 @@ else:
         SubjectSeed,
         figures.FigureOut,
         figures.FigureFilters,
+        figures.COLLECTION.filters,
         figures.FigureSeed,
     ):
         _schema.model_rebuild(_types_namespace={"SubjectType": SubjectType})

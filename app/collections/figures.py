@@ -27,6 +27,10 @@ class FigureOut(RecordOut):
         description="Id of the record it describes.",
         examples=["songjianhu-optoelectronics-harbor"],
     )
+    subject_name: str | None = Field(
+        description="The name of the record it describes (a source's title), as it has it.",
+        examples=["宋剑湖光电科技港"],
+    )
     metric: str = Field(
         description="What is measured; equals the typed field it backs, where there is one.",
         examples=["pv_installed_capacity_kw"],
@@ -79,6 +83,15 @@ class FigureOut(RecordOut):
         description="The programme a target belongs to (`/api/v1/programmes/{id}`).",
         examples=["fifteenth-five-year-plan"],
     )
+    restates_id: str | None = Field(
+        description=(
+            "The figure this one states again: the same fact of the same subject and metric, "
+            "in other words (LY9's 超百亿 restates its 100亿). Stats leave a restating figure "
+            "out of their sums and means, so that each fact counts once; null for a figure that "
+            "states its fact first or alone (`/api/v1/figures/{id}`)."
+        ),
+        examples=["catl-ly9-investment"],
+    )
     citations: list[CitationOut] = citations_field()
 
 
@@ -91,6 +104,11 @@ class FigureFilters(FilterQuery):
     unit_normalized: list[BaseUnit] = one_of("Base unit.", "CNY")
     district_id: list[str] = one_of("Place id.", "liyang", nullable=True)
     programme_id: list[str] = one_of("Programme id.", "fifteenth-five-year-plan", nullable=True)
+    restates_id: list[str] = one_of(
+        "Id of the figure restated; `null` for figures that restate none.",
+        "catl-ly9-investment",
+        nullable=True,
+    )
     value_normalized_min: float | None = bound("Least normalized value (inclusive).", 1000000.0)
     value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
     period_start_min: IsoDate | None = bound("Earliest period start.", "2025-01-01")
@@ -113,6 +131,7 @@ class FigureSeed(RecordFormat):
     period_end: dt.date | None = None
     district_id: Reference | None = None
     programme_id: Reference | None = None
+    restates_id: Reference | None = None
     citation: CitationSeed
 
 
@@ -131,6 +150,8 @@ COLLECTION = Collection(
     sortable=("metric", "value_normalized", "period_start", "id"),
     default_sort="id",
     numeric=("value_normalized",),
+    numeric_unit="unit_normalized",
+    restates="restates_id",
     document=Document(
         (Figure.label, Figure.value_stated, Figure.unit, Figure.period), english=None
     ),

@@ -5,6 +5,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +14,12 @@ from sqlalchemy import BigInteger
 
 from app.errors import bad_parameter
 from app.integers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
-from app.listing.params import ISO_DATE
+from app.listing.params import CURSOR_PATTERN, ISO_DATE
 from app.listing.spec import SortKey, sort_signature
 from app.text import refuse_control_characters
 
 SIGNATURE_BYTES = 12
+TOKEN = re.compile(CURSOR_PATTERN)
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:
@@ -37,6 +39,8 @@ def unseal(token: str, parameter: str, *, key: bytes, scope: str) -> dict[str, A
     invalid = bad_parameter(
         parameter, f"not a {parameter} this server issued; use `next_cursor` from a previous page"
     )
+    if not TOKEN.fullmatch(token):  # the decoder would skip what is not base64
+        raise invalid
     try:
         blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):

@@ -14,6 +14,8 @@ CSV_BATCH = 500
 """Rows read from the database, and written out, together."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+EMBEDDED = ("expanded",)
+"""Kept in a record trimmed to `fields`: what `expand=` asked for."""
 
 
 @dataclass
@@ -45,9 +47,23 @@ def render_page(page: Page[bytes], fields: list[str] | None) -> bytes:
         items = b"[" + b",".join(page.rows) + b"]"
     else:
         items = orjson.dumps(
-            [{name: record[name] for name in fields} for record in map(orjson.loads, page.rows)]
+            [
+                {name: record[name] for name in (*fields, *EMBEDDED) if name in record}
+                for record in map(orjson.loads, page.rows)
+            ]
         )
     return b'{"items":' + items + b"," + meta[1:]
+
+
+CITATION_KEYS = frozenset({"source_id", "paragraph", "quote"})
+CITATIONS_SEPARATOR = " | "
+
+
+def _citation_text(citation: dict[str, Any]) -> str:
+    """A citation as a reader reads it: `source-id ¶12 「quote」 (fields: a, b)`."""
+    text = f"{citation['source_id']} ¶{citation['paragraph']} 「{citation['quote']}」"
+    fields = citation.get("fields") or []
+    return f"{text} (fields: {', '.join(fields)})" if fields else text
 
 
 def _csv_cell(value: Any) -> Any:
@@ -55,6 +71,10 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         value = "|".join(value)
+    elif isinstance(value, list) and all(
+        isinstance(item, dict) and item.keys() >= CITATION_KEYS for item in value
+    ):
+        value = CITATIONS_SEPARATOR.join(map(_citation_text, value))
     elif isinstance(value, list | dict):
         value = orjson.dumps(value).decode()
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -5,12 +5,19 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from app.errors import bad_parameter
-from app.integers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
+from app.integers import INT32_MAX, INT32_MIN, SAFE_INTEGER_MAX
 from app.listing.spec import ListSpec, SortKey
-from app.text import NO_CONTROL_CHARACTERS, refuse_control_characters
+from app.text import control_characters_as_spaces
 
 Q_MAX_LENGTH = 200
 NULL = "null"
@@ -19,6 +26,8 @@ MAX_REPEATED = 100
 """How many values a repeatable filter takes in one request (each is a branch of the query)."""
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""A cursor as the server writes it: URL-safe base64 without padding (empty: the first page)."""
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -46,18 +55,21 @@ class FilterQuery(BaseModel):
             "Chinese words included."
         ),
         examples=["光伏"],
-        json_schema_extra=NO_CONTROL_CHARACTERS,
     )
 
-    @field_validator("*")
+    @field_validator("q")
     @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        # In `q` and every filter's values: PostgreSQL takes no NUL in text, and no record
-        # holds a control character to match.
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                refuse_control_characters(item)
-        return value
+    def _control_characters_as_spaces(cls, value: str | None) -> str | None:
+        # A tab or a newline pasted into a search box separates words, as a space does. (A
+        # filter's value with a control character matches nothing: see `filter_clauses`.)
+        return None if value is None else control_characters_as_spaces(value)
+
+
+JSON_FORMAT = Annotated[
+    Literal["json", "csv"] | None, WithJsonSchema({"type": "string", "enum": ["json"]})
+]
+"""Declared as JSON only, the list's one answer; `csv` is taken too, as the alias of the `.csv`
+operation that the API's conventions promise."""
 
 
 class PageQuery(BaseModel):
@@ -69,35 +81,37 @@ class PageQuery(BaseModel):
     cursor: str | None = Field(
         None,
         max_length=1000,
-        description="Opaque position from a previous page's `next_cursor`; omit for page one.",
-        json_schema_extra=NO_CONTROL_CHARACTERS,
+        pattern=CURSOR_PATTERN,
+        description=(
+            "Opaque position from a previous page's `next_cursor` (URL-safe base64); omit, or "
+            "leave empty, for page one."
+        ),
     )
-    sort: str | None = Field(
-        None,
-        max_length=300,
-        description="Comma-separated sort keys, `-` for descending; nulls sort last.",
-        examples=["name"],
+    sort: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REPEATED,
+        description="Sort keys, `-` for descending; nulls sort last.",
+        examples=[["name"]],
     )
-    fields: str | None = Field(
-        None,
-        max_length=1000,
-        description="Comma-separated keys to return for each record (default: all).",
-        examples=["id,name"],
-        json_schema_extra=NO_CONTROL_CHARACTERS,
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REPEATED,
+        description="Keys to return for each record (default: all).",
+        examples=[["id", "name"]],
     )
-    format: Literal["json", "csv"] | None = Field(
+    format: JSON_FORMAT = Field(
         None,
         description=(
-            "`csv` for CSV (UTF-8 with BOM), like `Accept: text/csv`. A CSV without `limit` "
-            "streams every matching row."
+            "`json`, the default. CSV is the list's `.csv` operation; `format=csv` (or "
+            "`Accept: text/csv`) here is an alias of it, kept for existing links."
         ),
-        examples=["csv"],
+        examples=["json"],
     )
 
-    @field_validator("cursor", "sort", "fields")
+    @field_validator("cursor")
     @classmethod
-    def _no_control_characters(cls, value: str | None) -> str | None:
-        return refuse_control_characters(value)
+    def _empty_is_first_page(cls, value: str | None) -> str | None:
+        return value or None
 
 
 PAGE_PARAMETERS = frozenset(PageQuery.model_fields)
@@ -108,12 +122,11 @@ class StatsQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    group_by: str | None = Field(
-        None,
-        max_length=300,
-        description="Comma-separated fields to group by; omit for one group of everything.",
-        examples=["status"],
-        json_schema_extra=NO_CONTROL_CHARACTERS,
+    group_by: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REPEATED,
+        description="Fields to group by; omit for one group of everything.",
+        examples=[["status"]],
     )
 
 
@@ -128,67 +141,94 @@ def one_of(description: str, example: str, *, nullable: bool = False) -> Any:
             f"{null_note}"
         ),
         examples=[[example]],
-        json_schema_extra=_items_without_control_characters,
     )
 
 
-def _items_without_control_characters(schema: dict[str, Any]) -> None:
-    schema["items"] = {**schema.get("items", {}), **NO_CONTROL_CHARACTERS}
-
-
 def bound(description: str, example: float | int | str, *, bits: int = 64) -> Any:
-    """An inclusive range bound on a number or a date; an integer fits a column of `bits`."""
+    """An inclusive range bound on a number or a date; an integer fits a column of `bits`, and a
+    64-bit one JavaScript's safe integers (which a browser, and /docs, show exactly)."""
     if isinstance(example, bool) or not isinstance(example, int | float):
         return Field(None, description=description, examples=[example])
     if isinstance(example, int):
-        low, high = (INT32_MIN, INT32_MAX) if bits == 32 else (INT64_MIN, INT64_MAX)
+        low, high = (INT32_MIN, INT32_MAX) if bits == 32 else (-SAFE_INTEGER_MAX, SAFE_INTEGER_MAX)
         return Field(None, ge=low, le=high, description=description, examples=[example])
     return Field(None, allow_inf_nan=False, description=description, examples=[example])
 
 
-def parse_sort(sort: str | None, spec: ListSpec) -> list[SortKey]:
-    """Parse `sort` into keys that include `id`, appended in the direction of the last key."""
+Names = str | Sequence[str] | None
+"""What a list parameter of names holds: its values, each of one name or several separated by
+commas."""
+
+
+def listed_names(values: Names, parameter: str) -> list[str]:
+    """The names a list parameter gives, repeated (`a&b`) or comma-separated (`a,b`), each
+    once, where it first appears; a 400 naming `parameter` for an empty one."""
+    names: list[str] = []
+    for value in [values] if isinstance(values, str) else values or ():
+        for raw in value.split(","):
+            name = raw.strip()
+            if not name:
+                raise bad_parameter(parameter, "an empty name is given")
+            names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def parse_sort(sort: Names, spec: ListSpec) -> list[SortKey]:
+    """Parse `sort` into keys that include `id`, appended in the direction of the last key; a
+    key given twice counts where it first appears."""
     keys: list[SortKey] = []
-    for raw in (sort or spec.default_sort).split(","):
-        token = raw.strip()
+    for token in listed_names(sort or [spec.default_sort], "sort"):
         descending = token.startswith("-")
         name = token.removeprefix("-")
         if name not in spec.sortable:
             allowed = ", ".join(spec.sortable)
             raise bad_parameter("sort", f"unknown sort key {name!r}; sortable: {allowed}")
-        if any(key.name == name for key in keys):
-            raise bad_parameter("sort", f"sort key {name!r} is given twice")
-        keys.append(SortKey(name, spec.columns[name], descending))
+        if not any(key.name == name for key in keys):
+            keys.append(SortKey(name, spec.columns[name], descending))
     if not any(key.name == "id" for key in keys):
         keys.append(SortKey("id", spec.columns["id"], keys[-1].descending))
     return keys
 
 
-def select_fields(fields: str | None, allowed: Sequence[str]) -> list[str]:
-    """Validate `fields` against a record's keys."""
-    if fields is None:
-        return list(allowed)
-    names = [name.strip() for name in fields.split(",") if name.strip()]
+def sort_tokens(spec: ListSpec) -> list[str]:
+    """What `sort` takes: each sortable key, and each with `-` for descending."""
+    return [token for name in spec.sortable for token in (name, "-" + name)]
+
+
+def known_names(values: Names, parameter: str, allowed: Sequence[str], kind: str) -> list[str]:
+    """The names a list parameter gives (`listed_names`), each one of `allowed`; a 400 naming
+    the parameter, and what it takes, for any other."""
+    names = listed_names(values, parameter)
     unknown = [name for name in names if name not in allowed]
     if unknown:
         raise bad_parameter(
-            "fields",
-            f"unknown field(s) {', '.join(map(repr, unknown))}; fields: {', '.join(allowed)}",
+            parameter,
+            f"unknown {kind}(s) {', '.join(map(repr, unknown))}; {kind}s: {', '.join(allowed)}",
         )
-    if not names:
-        raise bad_parameter("fields", "name at least one field")
     return names
 
 
-def group_fields(group_by: str | None, spec: ListSpec) -> list[str]:
+def select_fields(fields: Names, allowed: Sequence[str]) -> list[str]:
+    """Validate `fields` against a record's keys; none given means all of them."""
+    if not fields:
+        return list(allowed)
+    return known_names(fields, "fields", allowed, "field")
+
+
+def groupable(spec: ListSpec) -> list[str]:
+    """What `group_by` takes: the equality fields of the record's own columns."""
+    return [name for name in spec.equality if name not in spec.custom]
+
+
+def group_fields(group_by: Names, spec: ListSpec) -> list[str]:
     """Validate `group_by` against the collection's equality fields."""
-    if group_by is None:
+    if not group_by:
         return []
-    names = [name.strip() for name in group_by.split(",") if name.strip()]
+    names = listed_names(group_by, "group_by")
+    allowed = groupable(spec)
     for name in names:
-        if name not in spec.equality or name in spec.custom:
-            allowed = ", ".join(spec.equality)
-            raise bad_parameter("group_by", f"cannot group by {name!r}; groupable: {allowed}")
-    if len(set(names)) != len(names):
-        raise bad_parameter("group_by", "a field is given twice")
+        if name not in allowed:
+            raise bad_parameter(
+                "group_by", f"cannot group by {name!r}; groupable: {', '.join(allowed)}"
+            )
     return names

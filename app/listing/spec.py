@@ -25,6 +25,12 @@ class ListSpec:
     """Fields with inclusive `{field}_min` / `{field}_max` filters."""
     numeric: Sequence[str] = ()
     """Fields summed, averaged and bounded per group in stats."""
+    numeric_unit: str | None = None
+    """The field holding the unit of the numeric fields, where records hold several: stats
+    always group by it, so that no aggregate adds numbers of different units."""
+    restates: str | None = None
+    """The field naming the record whose fact a record states again: stats count such a record
+    but leave it out of their aggregates, so that each fact counts once."""
     custom: Mapping[str, Filter] = field(default_factory=dict)
     """Filters that are not a plain column test, by parameter name."""
     default_sort: str = "name"
@@ -40,7 +46,7 @@ class ListSpec:
         the query on a hot path), with `id`, `rendered` and `search_text`."""
         table = self.model.__table__  # type: ignore[attr-defined]
         names = {"id", *self.sortable, *self.equality, *self.ranges, *self.numeric}
-        names -= set(self.custom)
+        names = (names - set(self.custom)) | {"id"}
         return {name: table.c[name] for name in sorted(names)} | {
             "rendered": table.c.rendered,
             "search_text": table.c.search_text,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     false,
     func,
     or_,
@@ -29,6 +30,7 @@ from app.listing.matching import matches
 from app.listing.params import NULL
 from app.listing.spec import ListSpec, SortKey, sort_signature
 from app.reader import Reader, connection_of
+from app.text import has_control_characters
 
 SHAPES_KEPT = 1000
 
@@ -55,6 +57,14 @@ def _equals(column: ColumnElement[Any], name: str, values: Sequence[Any]) -> Col
     if stated:
         clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
     return or_(clause, column.is_(None)) if NULL in values else clause
+
+
+def _matchable(values: Sequence[Any]) -> list[Any]:
+    """A filter's values without those holding a control character: no record holds one (every
+    write refuses them), so such a value matches nothing; and PostgreSQL takes no NUL in text."""
+    return [
+        value for value in values if not (isinstance(value, str) and has_control_characters(value))
+    ]
 
 
 def filter_clauses(
@@ -88,6 +98,7 @@ def filter_clauses(
     for name in spec.equality:
         chosen = values.get(name)
         if chosen:
+            chosen = _matchable(chosen)
             stated = [value for value in chosen if value != NULL]
             if stated:
                 params[name] = stated
@@ -96,10 +107,16 @@ def filter_clauses(
                 clauses.append(_equals(spec.columns[name], name, chosen))
     for name, make_clause in spec.custom.items():
         if values.get(name):
-            params[name] = values[name]
+            matchable = _matchable(values[name])
+            if not matchable:
+                shape.append((name, None))
+                if build:
+                    clauses.append(false())
+                continue
+            params[name] = matchable
             shape.append(name)
             if build:
-                clauses.append(make_clause(bindparam(name, values[name], expanding=True)))
+                clauses.append(make_clause(bindparam(name, matchable, expanding=True)))
     q = values.get("q")
     if q is not None and q.strip():
         if not build:
@@ -256,11 +273,20 @@ def page_statements(
 _AGGREGATES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
+def aggregate_groups(spec: ListSpec, group_by: list[str]) -> list[str]:
+    """What stats group by: `group_by`, and the unit of the numeric fields where the records
+    carry one (figures hold yuan, kWh, tonnes and ratios in one field)."""
+    if spec.numeric and spec.numeric_unit is not None and spec.numeric_unit not in group_by:
+        return [*group_by, spec.numeric_unit]
+    return group_by
+
+
 def aggregate_statement(
     reader: Reader, spec: ListSpec, query: BaseModel, group_by: list[str]
 ) -> tuple[Select[Any], dict[str, Any]]:
     """Counts, and the sum, min, max and mean of each numeric field, per group of the filtered
-    records, largest group first; with the request's values."""
+    records, largest group first; with the request's values. A record that restates another's
+    fact (`spec.restates`) is counted, but left out of the numeric aggregates."""
     filters = filter_clauses(reader, spec, query, build=False)
     shape = None if filters.shape is None else (spec.subject, tuple(group_by), filters.shape)
     kept = None if shape is None else _AGGREGATES.get(shape)
@@ -271,8 +297,12 @@ def aggregate_statement(
     columns = spec.columns
     group_columns = [columns[name].label(name) for name in group_by]
     measures = []
+    table = spec.model.__table__  # type: ignore[attr-defined]
+    restates = None if spec.restates is None else table.c[spec.restates]
     for name in spec.numeric:
-        column = columns[name]
+        column: ColumnElement[Any] = columns[name]
+        if restates is not None:
+            column = case((restates.is_(None), column))
         measures += [
             func.sum(column).label(f"{name}_sum"),
             func.min(column).label(f"{name}_min"),

@@ -3,6 +3,9 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+MEASURES = ("sum", "min", "max", "avg")
+"""The aggregates of each numeric field, as `{field}_{measure}`."""
+
 
 def _number(value: Any) -> Any:
     """Database aggregates as JSON numbers (PostgreSQL returns Decimal for sums and means)."""
@@ -19,6 +22,12 @@ def aggregate_result(rows: Iterable[Any], group_by: list[str]) -> dict[str, Any]
     ]
     total = sum(group["count"] for group in groups)
     return {"group_by": group_by, "groups": groups, "total": total}
+
+
+def aggregate_columns(group_by: list[str], numeric: Iterable[str]) -> list[str]:
+    """The keys of each group of `/stats`, in order: the CSV's header."""
+    measures = [f"{name}_{measure}" for name in numeric for measure in MEASURES]
+    return [*group_by, "count", *measures]
 
 
 def facets_result(counts: Mapping[str, Iterable[Any]]) -> dict[str, Any]:

@@ -34,6 +34,9 @@ class Figure(Cited, Base):
     period_end: Mapped[date | None]
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
     programme_id: Mapped[str | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    restates_id: Mapped[str | None] = mapped_column(ForeignKey("figures.id"), index=True)
+    """The figure this one states again (the same fact of the same subject, in other words), so
+    that sums count the fact once; null for a figure that states its fact first or alone."""
 
 
 add_sort_indexes(Figure, "metric", "value_normalized", "period_start")

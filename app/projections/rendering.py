@@ -5,6 +5,7 @@ Every flush that touches a record rewrites its rendering (`app.projections.upkee
 rows as the transaction sees them, through its collection's read schema; `fill_missing`
 renders what a migration or a bulk load left empty."""
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -58,7 +59,25 @@ def _rows(
         ).join(named_by, reference == named_by.id)
         for record_id, *name in connection.execute(names.where(collection.model.id.in_(rows))):
             rows[record_id].update(zip(NAME_FIELDS, name, strict=True))
+    if collection.describes_others:
+        _name_subjects(connection, list(rows.values()))
     return list(rows.values())
+
+
+def _name_subjects(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Give each row describing a record (a figure) that record's name, `subject_name`."""
+    wanted: defaultdict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        wanted[row["subject_type"]].add(row["subject_id"])
+    names: dict[tuple[str, str], str] = {}
+    for subject, ids in wanted.items():
+        collection = BY_SUBJECT[subject]
+        statement = collection.labels_select().where(collection.model.id.in_(ids))
+        names.update(
+            ((subject, record_id), name) for record_id, name in connection.execute(statement)
+        )
+    for row in rows:
+        row["subject_name"] = names.get((row["subject_type"], row["subject_id"]))
 
 
 def record_rows(

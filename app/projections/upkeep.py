@@ -10,13 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, bindparam, event, select, update
+from sqlalchemy import Connection, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.collections.catalog import BY_SUBJECT, CATALOG
 from app.models import Citation, Revision
 from app.models.base import Cited
-from app.projections.rendering import record_rows, render_rows
+from app.projections.rendering import BATCH, record_rows, render_rows
 from app.projections.search_index import document_texts, index_grams
 
 Touched = defaultdict[str, set[str]]
@@ -50,10 +50,52 @@ def _named_after_touched(connection: Connection, touched: Touched) -> None:
             )
 
 
-def project(connection: Connection, touched: Touched) -> dict[str, dict[str, bytes]]:
+def _renamed(session: Session) -> Touched:
+    """The records whose name this flush changes."""
+    renamed: Touched = defaultdict(set)
+    for record in session.dirty:
+        if isinstance(record, Cited):
+            state = inspect(record)
+            if any(
+                name in state.attrs and state.attrs[name].history.has_changes()
+                for name in ("name", "title")
+            ):
+                renamed[record.citation_subject].add(record.id)
+    return renamed
+
+
+def _describers_touched(connection: Connection, touched: Touched, renamed: Touched) -> None:
+    """Add the records that describe a renamed record (figures): they carry its name."""
+    for collection in CATALOG:
+        if not collection.describes_others:
+            continue
+        table = collection.table
+        for subject, ids in list(renamed.items()):
+            chosen = sorted(ids)
+            for start in range(0, len(chosen), BATCH):
+                touched[collection.subject].update(
+                    connection.execute(
+                        select(table.c.id).where(
+                            table.c.subject_type == subject,
+                            table.c.subject_id.in_(chosen[start : start + BATCH]),
+                        )
+                    ).scalars()
+                )
+
+
+def project(
+    connection: Connection, touched: Touched, renamed: Touched | None = None
+) -> dict[str, dict[str, bytes]]:
     """Rewrite the search documents, grams and renderings of the touched records, and advance
-    the revision; the new renderings, by kind of record and id (gone records have none)."""
+    the revision; the new renderings, by kind of record and id (gone records have none).
+    Records that describe others are rendered again with those `renamed` (all touched ones
+    when not known)."""
     _named_after_touched(connection, touched)
+    if renamed is None:
+        renamed = touched
+    elif renamed:
+        _named_after_touched(connection, renamed)
+    _describers_touched(connection, touched, renamed)
     renderings = {}
     for subject, ids in touched.items():
         if ids:
@@ -96,7 +138,7 @@ def keep_projections_current(session: Session, _context: UOWTransaction) -> None
         for subject, ids in touched.items():
             noted[subject].update(ids)
         return
-    project(session.connection(), touched)
+    project(session.connection(), touched, _renamed(session))
 
 
 def install(session_class: type[Session]) -> None:

@@ -13,6 +13,7 @@ from app.listing.output import CSV_BATCH, Page
 from app.listing.params import PAGE_PARAMETERS, PageQuery
 from app.listing.spec import ListSpec, SortKey
 from app.listing.statements import (
+    aggregate_groups,
     aggregate_statement,
     facet_statements,
     filter_clauses,
@@ -160,10 +161,12 @@ def stream(*, session: Session, plan: StreamPlan) -> Iterator[dict[str, Any]]:
 def aggregate(
     *, session: Reader, spec: ListSpec, query: Any, group_by: list[str]
 ) -> dict[str, Any]:
-    """Count and aggregate the filtered records per group."""
-    statement, params = aggregate_statement(session, spec, query, group_by)
+    """Count and aggregate the filtered records per group; figures also per unit, each fact
+    summed once (`aggregate_groups`, `aggregate_statement`)."""
+    groups = aggregate_groups(spec, group_by)
+    statement, params = aggregate_statement(session, spec, query, groups)
     rows = connection_of(session).execute(statement, params).mappings().all()
-    return aggregate_result(rows, group_by)
+    return aggregate_result(rows, groups)
 
 
 def facets(*, session: Reader, spec: ListSpec, query: Any) -> dict[str, Any]:

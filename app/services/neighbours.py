@@ -27,16 +27,6 @@ class Referrers:
     """A list query that pages through all of them, where a filter of that name exists."""
 
 
-def _label(collection: Collection) -> Any:
-    model = collection.model
-    if collection.named_by is not None:
-        return collection.named_by.name  # type: ignore[attr-defined]
-    for name in ("name", "label", "title"):
-        if hasattr(model, name):
-            return getattr(model, name)
-    return model.id
-
-
 def _list_url(collection: Collection, field: str, record_id: str) -> str | None:
     spec = collection.list_spec
     if field in spec.equality or field in spec.custom:
@@ -82,7 +72,7 @@ def referrers(*, collection: Collection, record_id: str) -> list[Referrers]:
 
 def _shown(group: Referrers) -> Select[Any]:
     other = group.collection
-    statement = select(group.id_column, _label(other)).where(group.test)
+    statement = select(group.id_column, other.label).where(group.test)
     if group.id_column.table is not other.table:
         statement = statement.join(other.model, other.model.id == group.id_column)
     if other.named_by is not None and other.named_after is not None:

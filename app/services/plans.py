@@ -69,9 +69,9 @@ def documented_queries(connection: Connection, collection: Collection) -> Iterat
     ]
     for params in filters:
         for sort in sorts:
-            yield {**params, "sort": sort}
+            yield {**params, "sort": [sort]}
     for sort in sorts:
-        later = _later_page(connection, collection, {"sort": sort})
+        later = _later_page(connection, collection, {"sort": [sort]})
         if later is not None:
             yield later
     # `q` with one record's name: a selective search, as a user's usually is.

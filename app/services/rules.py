@@ -27,7 +27,8 @@ FIGURES = FIGURE_COLLECTION.key
 
 # Fields that state no fact of the source and so need no citation.
 # A source's language and length describe the document itself rather than a stated fact;
-# `full_name_from_source` says where a full name comes from, which is no fact of the source.
+# `full_name_from_source` says where a full name comes from, which is no fact of the source;
+# a figure's `restates_id` is CityKB's reading that two of its figures state one fact.
 UNCITED_FIELDS = {
     "id",
     "citations",
@@ -38,6 +39,7 @@ UNCITED_FIELDS = {
     "language",
     "paragraph_count",
     "full_name_from_source",
+    "restates_id",
 }
 
 
@@ -209,6 +211,32 @@ def _check_figure(figure: FigureSeed, exists: Exists) -> Iterable[tuple[str, str
         yield "period_start", "give both period_start and period_end, or neither"
     elif figure.period_start and figure.period_end and figure.period_start > figure.period_end:
         yield "period_start", "after period_end"
+    yield from _check_multipliers(figure)
+    if figure.restates_id == figure.id:
+        yield "restates_id", "a figure cannot restate itself"
+
+
+UNIT_MULTIPLIERS = "十百千万亿兆"
+"""What a unit may start with to scale its number (万平方米, 亿元, 兆瓦)."""
+CARRIED_MULTIPLIERS = "万亿"
+"""The multipliers a unit carries, never the number: 超百|亿元 keeps 百 as the number (one
+hundred), while 100|亿元 and 2多|万平方米 leave 亿 and 万 to the unit."""
+
+
+def _check_multipliers(figure: FigureSeed) -> Iterable[tuple[str, str]]:
+    """A figure's `value_stated` gives its number in `unit`: where the unit starts with a
+    multiplier, the stated number repeats none (2万多 with 万平方米 would read 2万多万平方米)."""
+    unit = figure.unit or ""
+    if not unit.startswith(tuple(UNIT_MULTIPLIERS)):
+        return
+    repeated = sorted(set(figure.value_stated) & set(CARRIED_MULTIPLIERS + unit[0]))
+    if repeated:
+        yield (
+            "value_stated",
+            f"{figure.value_stated!r} carries the multiplier {''.join(repeated)}, which unit "
+            f"{unit!r} already holds: state the number in that unit, without it "
+            "(2万多平方米 is value_stated '2多' with unit '万平方米')",
+        )
 
 
 def normalized_value(figure: FigureSeed) -> tuple[float, BaseUnit]:

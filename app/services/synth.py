@@ -379,6 +379,9 @@ def _load(
                 # A third of them state the place apart from the project's own.
                 place = record["district_id"] if i % 30 == 1 else None
                 figures.append(_investment_figure(record_id, investment, place))
+                if i % 90 == 1:
+                    # Some say it twice, the second time as "more than" (LY9's 超百亿).
+                    figures.append(_restated_investment(figures[-1]))
             yield record
 
     loader.add("project", projects())
@@ -594,6 +597,7 @@ def _figure(
         "period_end": fields.get("period_end"),
         "district_id": fields.get("district_id"),
         "programme_id": fields.get("programme_id"),
+        "restates_id": fields.get("restates_id"),
     }
 
 
@@ -611,6 +615,16 @@ def _investment_figure(project_id: str, investment: int, district_id: str | None
         "CNY",
         district_id=district_id,
     )
+
+
+def _restated_investment(figure: Record) -> Record:
+    """The same investment stated again, as a bound: a figure that restates `figure`."""
+    return {
+        **figure,
+        "id": f"{figure['id']}-over",
+        "qualifier": "more_than",
+        "restates_id": figure["id"],
+    }
 
 
 def _rank_figure(recognition: Record) -> Record:

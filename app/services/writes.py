@@ -156,6 +156,9 @@ def _write(session: Session, collection: Collection, record: Any, old: Any | Non
     from `old`; then its projections. Its new rendering."""
     table, links, subject = collection.table, collection.links, collection.subject
     values = record_values(record)
+    touched: Touched = Touched(set)
+    touched[subject].add(record.id)
+    renamed: Touched = Touched(set)
     if old is None:
         session.execute(insert(table).values(values))
     else:
@@ -163,6 +166,9 @@ def _write(session: Session, collection: Collection, record: Any, old: Any | Non
         changed = {name: value for name, value in values.items() if before[name] != value}
         if changed:
             session.execute(update(table).where(table.c.id == record.id).values(changed))
+        naming = collection.named_after or collection.label
+        if naming.key in changed:
+            renamed[subject].add(record.id)
     rows = citation_rows(record, "")
     if old is None or citation_rows(old, "") != rows:
         if old is not None:
@@ -195,9 +201,7 @@ def _write(session: Session, collection: Collection, record: Any, old: Any | Non
                     insert(links.table),
                     [{links.own.key: record.id, links.other.key: other} for other in wanted],
                 )
-    touched: Touched = Touched(set)
-    touched[subject].add(record.id)
-    return project(session.connection(), touched)[subject][record.id]
+    return project(session.connection(), touched, renamed)[subject][record.id]
 
 
 def _keep_in_history(
@@ -347,7 +351,7 @@ def delete_record(
     session.execute(delete(collection.table).where(collection.table.c.id == record_id))
     touched: Touched = Touched(set)
     touched[subject].add(record_id)
-    project(session.connection(), touched)
+    project(session.connection(), touched, Touched(set))
     _keep_in_history(session, subject, record_id, actor, before, None)
 
 
