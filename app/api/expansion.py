@@ -9,7 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from app.collections.base import Collection, items_of
 from app.collections.catalog import DOCUMENTED
 from app.collections.relations import MAX_DEPTH, REVERSE_SHOWN, expand_names, relations_of
-from app.listing.params import MAX_REPEATED, IsoDate, PageQuery, known_names
+from app.errors import bad_parameter
+from app.listing.params import IsoDate, PageQuery, known_names
+
+MAX_RELATIONS = 10
+"""Relations one request may expand: each costs a statement over the whole page."""
 
 
 def _expand_field(collection: Collection) -> tuple[Any, Any]:
@@ -23,14 +27,14 @@ def _expand_field(collection: Collection) -> tuple[Any, Any]:
         list[str],
         Field(
             default_factory=list,
-            max_length=MAX_REPEATED,
+            max_length=MAX_RELATIONS,
             description=(
                 f"Related records to embed under each record's `expanded`, by relation: "
                 f"{listed}. A referring relation embeds at most {REVERSE_SHOWN} records, by "
                 f"id, with their `total`. `a.b` goes one hop further, to what a field of the "
                 f"records `a` reaches ({MAX_DEPTH} hops at most). Repeat the parameter or "
-                f"separate names with commas; each relation costs one query, whatever the page "
-                f"size."
+                f"separate names with commas; at most {MAX_RELATIONS}, each costing one query "
+                f"whatever the page size."
             ),
             examples=[example or [first]],
             json_schema_extra=items_of(list(expand_names(collection.key))),
@@ -40,8 +44,11 @@ def _expand_field(collection: Collection) -> tuple[Any, Any]:
 
 def expansions(collection: Collection, query: BaseModel) -> list[str]:
     """The relations `expand=` names, each once; a 400 naming `expand` for any other."""
-    names = getattr(query, "expand", None)
-    return known_names(names, "expand", expand_names(collection.key), "relation")
+    given = getattr(query, "expand", None)
+    names = known_names(given, "expand", expand_names(collection.key), "relation")
+    if len(names) > MAX_RELATIONS:
+        raise bad_parameter("expand", f"at most {MAX_RELATIONS} relations may be expanded")
+    return names
 
 
 @cache
