@@ -161,7 +161,8 @@ def list_csv_operation(collection: Collection) -> dict[str, Any]:
         description=(
             f"The records of `GET /api/v1{collection.path}`, with its filters and order, as "
             "CSV (UTF-8 with a BOM, for Excel); `fields` chooses the columns. Lists are joined "
-            "with `|`, citations are JSON. Without `limit` it streams every matching row."
+            "with `|`; citations read `source ¶paragraph 「quote」 (fields: …)`, joined with "
+            "` | `; other nested values are JSON. Without `limit` it streams every matching row."
         ),
         query=collection.list_query,
     )
