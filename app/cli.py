@@ -2,6 +2,7 @@ import logging
 import sys
 import time
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,15 +71,38 @@ def seed(
     _seed(path or get_settings().seed_path)
 
 
+class HttpParser(StrEnum):
+    httptools = "httptools"
+    h11 = "h11"
+
+
+class EventLoop(StrEnum):
+    uvloop = "uvloop"
+    asyncio = "asyncio"
+
+
+PROTOCOLS = {
+    HttpParser.httptools: "app.server:GuardedHttpToolsProtocol",
+    HttpParser.h11: "app.server:GuardedH11Protocol",
+}
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    http: Annotated[
+        HttpParser, typer.Option(help="HTTP parser: httptools (C), or h11 (pure Python).")
+    ] = HttpParser.httptools,
+    loop: Annotated[
+        EventLoop, typer.Option(help="Event loop: uvloop (libuv), or asyncio's own.")
+    ] = EventLoop.uvloop,
 ) -> None:
     """Serve the API; it migrates, and seeds an empty database, as it starts.
 
-    The server answers even while the database is down (`/readyz` is 503 until it is back)."""
+    The server answers even while the database is down (`/readyz` is 503 until it is back).
+    `ACCESS_LOG=true` logs one line per request."""
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run(
@@ -87,7 +111,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
-        http="app.server:GuardedH11Protocol",
+        access_log=settings.access_log,
+        http=PROTOCOLS[http],
+        loop=loop.value,
     )
 
 

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     is migrated and keeps it in its database, where every worker and replica reads it."""
     cors_origins: list[str] = ["*"]
     log_level: str = "info"
+    access_log: bool = False
+    """One line per request on the log. Off, no request pays for it."""
     statement_timeout_ms: int = 5000
     """Any single SQL statement running longer is cancelled and the request gets a 503."""
     connect_timeout_s: int = 3

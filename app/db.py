@@ -1,4 +1,5 @@
 import asyncio
+import math
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +23,9 @@ keep_projections_current(Session)
 SQLITE_BUSY_TIMEOUT_S = 5
 PROGRESS_STEPS = 10_000
 """SQLite calls the timeout check every this many virtual-machine steps."""
+UNTIMED_OPTION = "citykb_untimed"
+"""An execution option: a connection given it runs statements past the statement timeout (a
+migration copying a large table). On PostgreSQL, set `statement_timeout` too."""
 WRITE_OPTION = "citykb_write"
 """An execution option: this connection's transaction writes (SQLite: BEGIN IMMEDIATE)."""
 
@@ -87,7 +91,8 @@ def make_engine(
     def _on_statement(connection: Any, *_args: Any) -> None:
         started = connection.connection.info.get("statement_started")
         if started is not None:
-            started[0] = time.monotonic()
+            untimed = connection.get_execution_options().get(UNTIMED_OPTION)
+            started[0] = math.inf if untimed else time.monotonic()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -1,9 +1,10 @@
+import copy
 import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
-from fastapi import Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -127,3 +128,57 @@ class HeadAsGet:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+INDEXED_SEGMENTS = 4
+"""How many leading segments of a path the route index tells routes apart by."""
+
+
+def _static_segments(path: str) -> tuple[str, ...]:
+    """The leading segments of a route's path before its first parameter, at most
+    `INDEXED_SEGMENTS`: `/api/v1/projects/{record_id}` gives `("api", "v1", "projects")`."""
+    segments = []
+    for segment in path.split("/")[1 : INDEXED_SEGMENTS + 1]:
+        if "{" in segment:
+            break
+        segments.append(segment)
+    return tuple(segments)
+
+
+class RouteIndex:
+    """The application's router, first narrowed to the routes whose paths could match.
+
+    FastAPI's router tries each of its routes in turn, and each included router tries each of
+    its own: with a dozen routers of a dozen routes, finding `/healthz` took half of that
+    request's time. This index keeps, for the leading static segments of every path each root
+    route serves, which root routes those are. A request goes to a copy of the router holding
+    only the root routes whose segments its path begins with, in their order: FastAPI's router
+    then chooses among them as it would among all (no route left out could match the path),
+    with the same 404, 405 and trailing-slash redirect. One copy is kept per set of routes."""
+
+    def __init__(self, router: APIRouter, served: list[list[str]]) -> None:
+        """`served[i]` are the paths the router's root route `i` serves."""
+        self.router = router
+        self.whole = router.app
+        self.positions: dict[tuple[str, ...], set[int]] = {}
+        for position, paths in enumerate(served):
+            for path in paths:
+                self.positions.setdefault(_static_segments(path), set()).add(position)
+        self.narrowed: dict[tuple[int, ...], APIRouter] = {}
+        self.indexed = len(served)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or len(self.router.routes) != self.indexed:
+            await self.whole(scope, receive, send)  # a route added since: unindexed
+            return
+        segments = tuple(scope["path"].split("/")[1 : INDEXED_SEGMENTS + 1])
+        found: set[int] = set()
+        for length in range(len(segments) + 1):
+            found.update(self.positions.get(segments[:length], ()))
+        key = tuple(sorted(found))
+        narrowed = self.narrowed.get(key)
+        if narrowed is None:
+            narrowed = self.narrowed[key] = copy.copy(self.router)
+            narrowed.routes = [self.router.routes[position] for position in key]
+        scope.setdefault("router", self.router)
+        await narrowed.app(scope, receive, send)

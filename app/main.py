@@ -26,7 +26,7 @@ from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
 from app.db import SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
-from app.http import HeadAsGet, json_response
+from app.http import HeadAsGet, RouteIndex, json_response
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
 from app.services.health import database_is_reachable
@@ -85,18 +85,26 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     )
     app.add_middleware(HeadAsGet)
     # Each router straight under the app: every level of nesting is matched on every request.
-    for router in (
+    api_routers = [
         *map(collection_router, DOCUMENTED),
         neighbours.router,
         search.router,
         importing.router,
         sources.router,
         export.router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(health_router)
-    app.include_router(landing.router)
-    app.include_router(docs_router)
+    ]
+    served: dict[int, list[str]] = {}
+    for prefix, router in [
+        *((API_PREFIX, router) for router in api_routers),
+        *(("", router) for router in (health_router, landing.router, docs_router)),
+    ]:
+        app.include_router(router, prefix=prefix)
+        included = app.router.routes[-1]
+        served[id(included)] = [prefix + route.path for route in router.routes]  # type: ignore[attr-defined]
+    app.router.middleware_stack = RouteIndex(
+        app.router,
+        [served.get(id(route)) or [route.path] for route in app.router.routes],  # type: ignore[attr-defined]
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -4,6 +4,8 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT
+from app.db import UNTIMED_OPTION
 from app.errors import problem_response, unavailable
 from app.models import Source
 from app.projections.rendering import fill_missing
@@ -60,24 +63,63 @@ def _upgrade(connection: Connection, revision: str) -> None:
             log.info("rendered %d records", count)
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction, holding the migration lock, for changing the schema.
+
+    SQLite alters a table by copying it to a new one and dropping the old (Alembic's batch
+    mode); with foreign keys enforced, dropping a table that other rows refer to fails. So on
+    SQLite they are off while the schema changes, checked whole before the commit, and on
+    again after."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _enforce_foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                _untimed(connection)
+                _lock(connection)
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke references: {broken[:5]}")
+        finally:
+            if sqlite:
+                _enforce_foreign_keys(connection, True)
+
+
+def _untimed(connection: Connection) -> None:
+    """No statement timeout for this transaction: a migration may copy millions of rows, and
+    waits for another process's migration to end."""
+    connection.execution_options(**{UNTIMED_OPTION: True})
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+
+
+def _enforce_foreign_keys(connection: Connection, enforce: bool) -> None:
+    """SQLite's pragma, on the driver's connection: through SQLAlchemy it would begin a
+    transaction first, inside which the pragma does nothing."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if enforce else 'OFF'}")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to `revision`, one preparer at a time."""
-    with engine.begin() as connection:
-        _lock(connection)
+    with _migrating(engine) as connection:
         _upgrade(connection, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database down to `revision`."""
-    with engine.begin() as connection:
-        _lock(connection)
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(connection), revision)
 
 
 def prepare(engine: Engine, seed_path: Path) -> SeedReport | None:
     """Migrate to head and seed the database if it has no source yet; all in one transaction."""
-    with engine.begin() as connection:
-        _lock(connection)
+    with _migrating(engine) as connection:
         _upgrade(connection, "head")
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
             if session.scalar(select(Source.id).limit(1)) is not None:

@@ -159,12 +159,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`citykb serve` in a process of its own, once it answers `/readyz`; `settings` are more
-    environment variables for it."""
+def server(
+    database_url: str, *options: str, **settings: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`citykb serve` in a process of its own, once it answers `/readyz`; `options` are more
+    of its command line, `settings` more environment variables for it."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app", "serve", "--port", str(port), *options],
         env={**os.environ, "DATABASE_URL": database_url, "PREPARE_ON_START": "true", **settings},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -31,4 +31,5 @@ for run in sqlite postgresql; do
   cat "$logs/$run.log"
   [ "$status" = 0 ] || failed=1
 done
+[ "$failed" = 1 ] || rm -rf "$logs"  # kept after a failure, for a second look
 exit "$failed"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -43,6 +44,47 @@ def test_migrations_go_down_and_up_one_revision_at_a_time(fresh_database_url: st
     engine.dispose()
 
 
+OLD_RECORDS = [
+    "INSERT INTO districts (id, name, name_zh_hant, search_text) VALUES ('d', 'd', 'd', 'd')",
+    "INSERT INTO organizations (id, name, name_zh_hant, search_text, district_id) "
+    "VALUES ('o', 'o', 'o', 'o', 'd')",
+    "INSERT INTO projects (id, name, name_zh_hant, search_text, district_id) "
+    "VALUES ('p', 'p', 'p', 'p', 'd')",
+    "INSERT INTO project_organizations (project_id, organization_id) VALUES ('p', 'o')",
+]
+"""Records of a database made under schema 0006, before issue 15's collections: tables that
+0007 alters (organizations) with rows that refer to them."""
+
+
+def test_a_database_with_records_upgrades_from_an_earlier_schema(
+    fresh_database_url: str,
+) -> None:
+    """SQLite alters a table by rebuilding it (batch mode): a table other rows refer to must be
+    rebuilt without those rows losing it, and the foreign keys are checked and on again after.
+    A large table takes longer to copy than a request's statement may run: the migration's
+    statements run untimed (here the limit is 1 ms, and 0007 copies 50,000 search grams)."""
+    engine = make_engine(fresh_database_url)
+    upgrade(engine, "0006")
+    with engine.begin() as connection:
+        for statement in OLD_RECORDS:
+            connection.execute(text(statement))
+        connection.execute(
+            text("INSERT INTO search_grams VALUES (:gram, 'project', 'p')"),
+            [{"gram": f"{n:05d}"} for n in range(50_000)],
+        )
+    impatient = make_engine(fresh_database_url, statement_timeout_ms=1)
+    upgrade(impatient)
+    impatient.dispose()
+    with engine.connect() as connection:
+        links = connection.execute(text("SELECT * FROM project_organizations")).all()
+        assert [tuple(link)[:2] for link in links] == [("p", "o")]
+        assert connection.scalar(text("SELECT district_id FROM organizations")) == "d"
+        if engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+            assert connection.scalar(text("PRAGMA foreign_keys")) == 1
+    engine.dispose()
+
+
 def test_alembic_check_is_clean(fresh_database_url: str) -> None:
     env = dict(os.environ, DATABASE_URL=fresh_database_url)
     subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True)
@@ -59,12 +101,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(database_url: str) -> tuple[subprocess.Popen[str], str]:
-    """`citykb serve`, as the Dockerfile starts it, on a free port."""
+def serve(database_url: str, *options: str, **settings: str) -> tuple[subprocess.Popen[str], str]:
+    """`citykb serve`, as the Dockerfile starts it, on a free port; `options` are more of its
+    command line, `settings` more environment variables."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=dict(os.environ, DATABASE_URL=database_url, PREPARE_ON_START="true"),
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *options,
+        ],
+        env=dict(os.environ, DATABASE_URL=database_url, PREPARE_ON_START="true", **settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -101,6 +154,61 @@ def test_the_start_command_migrates_seeds_and_serves(fresh_database_url: str) ->
     finally:
         output = stop(process)
     assert "database ready; seed: districts: 4 inserted" in output, output
+
+
+def workers(pid: int) -> list[int]:
+    """The worker processes of uvicorn's supervisor `pid`, without multiprocessing's resource
+    tracker."""
+    children = map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    return [
+        child
+        for child in children
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+def without_host(base: str) -> bytes:
+    """What the server answers an HTTP/1.1 request without a `Host` header, which httptools
+    takes and h11 refuses."""
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while data := client.recv(65536):
+            answer += data
+    return answer
+
+
+def test_serve_runs_httptools_on_uvloop_in_every_worker_and_stops_on_sigterm(
+    fresh_database_url: str,
+) -> None:
+    process, base = serve(fresh_database_url, "--workers", "2")
+    try:
+        wait_for(f"{base}/readyz", 200)
+        serving = workers(process.pid)
+        for worker in serving:
+            assert "uvloop" in Path(f"/proc/{worker}/maps").read_text(), worker
+        assert without_host(base).startswith(b"HTTP/1.1 200")
+        wait_for(f"{base}/api/v1/projects", 200)
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    assert len(serving) == 2, serving
+    assert "GET /api/v1/projects" not in output  # the access log is off by default
+
+
+def test_the_h11_option_and_the_access_log(fresh_database_url: str) -> None:
+    process, base = serve(
+        fresh_database_url, "--http", "h11", "--loop", "asyncio", ACCESS_LOG="true"
+    )
+    try:
+        wait_for(f"{base}/readyz", 200)
+        assert "uvloop" not in Path(f"/proc/{process.pid}/maps").read_text()
+        assert without_host(base).startswith(b"HTTP/1.1 400")
+        wait_for(f"{base}/api/v1/projects", 200)
+    finally:
+        output = stop(process)
+    assert '"GET /api/v1/projects HTTP/1.1" 200' in output, output
 
 
 def unreachable_database_url(tmp_path: Path) -> str:

@@ -60,7 +60,13 @@ def serving(database: Path, log: Path) -> Iterator[str]:
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            env={**os.environ, "DATABASE_URL": f"sqlite:///{database}", "PREPARE_ON_START": "true"},
+            # The access log (off unless asked for) shows what each block's requests got.
+            env={
+                **os.environ,
+                "DATABASE_URL": f"sqlite:///{database}",
+                "PREPARE_ON_START": "true",
+                "ACCESS_LOG": "true",
+            },
             stdout=output,
             stderr=subprocess.STDOUT,
         )
