@@ -418,6 +418,41 @@ def test_search_finds_across_collections(
         assert item["snippet"]
 
 
+def _listed_total(client: TestClient, q: str) -> int:
+    """How many records match `q`, counted collection by collection through the lists."""
+    return sum(
+        client.get(f"/api/v1{collection.path}", params={"q": q, "limit": 1}).json()["total"]
+        for collection in DOCUMENTED
+    )
+
+
+@pytest.mark.parametrize("q", ["常州", "宁德时代", "光", "光伏"])
+def test_a_search_total_is_the_lists_count(client: TestClient, q: str) -> None:
+    body = client.get("/api/v1/search", params={"q": q}).json()
+    assert body["total_is_estimate"] is False
+    assert body["total"] == _listed_total(client, q) > 0
+
+
+@pytest.mark.parametrize(
+    ("q", "estimated"),
+    [("常州", False), ("宁德时代", True), ("常州市", True), ("光", True)],
+)
+def test_a_search_reads_a_bounded_part_of_a_common_word(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, q: str, estimated: bool
+) -> None:
+    """Past `SCAN_PER_KIND` holders of the query's rarest pair of characters, a search ranks
+    what it read and the records named `q…`, and says its total is an upper bound; a word of
+    two characters is still counted exactly (its holders are its matches)."""
+    monkeypatch.setattr("app.services.search.SCAN_PER_KIND", 1)
+    body = client.get("/api/v1/search", params={"q": q, "limit": 100}).json()
+    assert body["total_is_estimate"] is estimated
+    listed = _listed_total(client, q)
+    assert body["total"] == listed if not estimated else body["total"] >= listed
+    assert 0 < len(body["items"]) <= listed
+    if q == "宁德时代":
+        assert body["items"][0]["id"] == "catl"  # named so: found through the name's index
+
+
 def test_search_ranks_an_exact_name_first_with_a_snippet(client: TestClient) -> None:
     first = client.get("/api/v1/search", params={"q": "宁德时代"}).json()["items"][0]
     assert first == {

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -70,7 +70,20 @@ class SearchOut(BaseModel):
     """Records of every collection that match `q`, best match first."""
 
     items: list[SearchHit] = Field(description="This page of matches, best first.")
-    total: int = Field(description="How many records match.", examples=[7])
+    total: int = Field(
+        description=("How many records match; an upper bound when `total_is_estimate` is true."),
+        examples=[7],
+    )
+    total_is_estimate: bool = Field(
+        description=(
+            "Whether `total` is an upper bound rather than a count. A search reads at most "
+            "2,000 records of each kind that hold the rarest pair of characters of `q`; past "
+            "that it ranks what it read, with every record whose name begins with `q`, and "
+            "adds the records it did not read to the total. A word of two characters is "
+            "always counted exactly."
+        ),
+        examples=[False],
+    )
     limit: int = Field(description="The page size asked for.", examples=[20])
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page.", examples=[None]
@@ -92,9 +105,7 @@ def search(
     organizations, districts, figures and sources: an exact name first, then a name that starts
     with `q`, then one that contains it, then any other text that does."""
     if not query.q.strip():  # spaces (or control characters) only: nothing to find
-        return json_response(
-            request, {"items": [], "total": 0, "limit": query.limit, "next_cursor": None}
-        )
+        return json_response(request, _page([], 0, estimate=False, limit=query.limit, cursor=None))
     subjects = [str(kind) for kind in query.type] or [item.subject for item in DOCUMENTED]
     key = cursor_key(session=session)
     offset = 0
@@ -103,7 +114,7 @@ def search(
         valid = isinstance(offset, int) and not isinstance(offset, bool)
         if not valid or not 0 <= offset < _ranked_cap(subjects):
             raise bad_parameter("cursor", "not a cursor this server issued")
-    hits, total = search_all(
+    found = search_all(
         session=session, q=query.q, subjects=subjects, limit=query.limit, offset=offset
     )
     following = offset + query.limit
@@ -116,17 +127,29 @@ def search(
             "snippet": hit.snippet,
             "url": f"/api/v1/{BY_SUBJECT[hit.subject].tag}/{hit.id}",
         }
-        for hit in hits
+        for hit in found.hits
     ]
     next_cursor = (
-        seal({"o": following}, key=key, scope=CURSOR_SCOPE)
-        if following < min(total, _ranked_cap(subjects))
-        else None
+        seal({"o": following}, key=key, scope=CURSOR_SCOPE) if following < found.ranked else None
     )
-    return json_response(
-        request, {"items": items, "total": total, "limit": query.limit, "next_cursor": next_cursor}
+    page = _page(
+        items, found.total, estimate=found.total_is_estimate, limit=query.limit, cursor=next_cursor
     )
+    return json_response(request, page)
+
+
+def _page(
+    items: list[dict[str, Any]], total: int, *, estimate: bool, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": total,
+        "total_is_estimate": estimate,
+        "limit": limit,
+        "next_cursor": cursor,
+    }
 
 
 def _ranked_cap(subjects: list[str]) -> int:
-    return CANDIDATES_PER_KIND * len(subjects)
+    """No more are ranked: those whose name begins with `q`, and those of the scan."""
+    return 2 * CANDIDATES_PER_KIND * len(subjects)

@@ -457,14 +457,14 @@ class _Checker:
     def search(self, name: str) -> list[str]:
         """`collection/id` of the records on the first page of a search for the name, as
         `/api/v1/search` answers it; those named exactly so first."""
-        hits, _ = search_all(
+        found = search_all(
             session=self.session,
             q=name,
             subjects=[item.subject for item in DOCUMENTED],
             limit=SEARCH_PAGE,
             offset=0,
         )
-        refs = [(hit.name != name, f"{BY_SUBJECT[hit.subject].key}/{hit.id}") for hit in hits]
+        refs = [(hit.name != name, f"{BY_SUBJECT[hit.subject].key}/{hit.id}") for hit in found.hits]
         return [ref for _, ref in sorted(refs, key=lambda pair: pair[0])]
 
     def exact_hit(self, name: str) -> str | None:
