@@ -24,6 +24,8 @@ CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
 RETRY_S = 1.0
+CORS = frozenset({b"access-control-allow-origin", b"access-control-expose-headers", b"vary"})
+"""What a 304 keeps of the kept answer's headers: the CORS middleware's, which it answers."""
 
 
 class RevisionProbe:
@@ -90,8 +92,10 @@ def _matches(if_none_match: bytes, etag: bytes) -> bool:
 
 class ResponseCache:
     """Keeps the 200 JSON responses to `GET /api/...`, per path, query string and the request
-    headers that change them (`Accept` for CSV, `Accept-Encoding` for gzip), up to
-    `max_bytes`, for the current revision only.
+    headers that change them (`Accept` for CSV, `Accept-Encoding` for gzip, `Origin` for
+    CORS), up to `max_bytes`, for the current revision only; a `HEAD` is answered from a kept
+    `GET`. It stands in front of the whole application (`app.main.CityKB`), so that what it
+    keeps is the answer as the client got it.
 
     A request with `Cache-Control: no-cache` is answered afresh (and its answer kept). Answers
     carry `X-Cache: hit` or `miss`."""
@@ -107,12 +111,12 @@ class ResponseCache:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["method"] != "GET"
+            or scope["method"] not in ("GET", "HEAD")
             or not scope["path"].startswith(CACHED_PREFIX)
         ):
             await self.app(scope, receive, send)
             return
-        accept = encoding = if_none_match = None
+        accept = encoding = if_none_match = origin = None
         fresh = False
         # The first of a repeated header, as the app (Starlette's `Headers.get`) and the gzip
         # middleware read it: a key read any other way lets one request's answer be kept under
@@ -124,6 +128,8 @@ class ResponseCache:
                 encoding = value if encoding is None else encoding
             elif name == b"if-none-match":
                 if_none_match = value if if_none_match is None else if_none_match
+            elif name == b"origin":
+                origin = value if origin is None else origin
             elif name == b"cache-control" or name == b"pragma":
                 fresh = fresh or b"no-cache" in value
         revision = self.probe()
@@ -139,26 +145,33 @@ class ResponseCache:
             scope["query_string"],
             b"text/csv" in (accept or b""),
             b"gzip" in (encoding or b""),
+            origin,  # the CORS headers answer it
         )
         entry = None if fresh else self.entries.get(key)
+        heading = scope["method"] == "HEAD"
         if entry is not None:
-            await self._replay(entry, if_none_match or b"", send)
+            await self._replay(entry, if_none_match or b"", send, with_body=not heading)
+            return
+        if heading:  # its answer has no body to keep
+            await self.app(scope, receive, send)
             return
         await self.app(scope, receive, self._keeping(key, revision, send))
 
-    async def _replay(self, entry: Entry, if_none_match: bytes, send: Send) -> None:
+    async def _replay(
+        self, entry: Entry, if_none_match: bytes, send: Send, *, with_body: bool
+    ) -> None:
         if if_none_match and entry.etag is not None and _matches(if_none_match, entry.etag):
             headers = [
                 (b"etag", entry.etag),
                 (b"cache-control", CACHE_CONTROL.encode()),
                 (b"x-cache", b"hit"),
+                *((name, value) for name, value in entry.start["headers"] if name in CORS),
             ]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        # A fresh list each time: middleware above (CORS) appends to the headers it is given.
-        await send({**entry.start, "headers": list(entry.start["headers"])})
-        await send({"type": "http.response.body", "body": entry.body})
+        await send(entry.start)
+        await send({"type": "http.response.body", "body": entry.body if with_body else b""})
 
     def _keeping(self, key: tuple[Any, ...], revision: int, send: Send) -> Send:
         start: Message | None = None

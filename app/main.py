@@ -9,11 +9,16 @@ import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.openapi.docs import get_redoc_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.openapi.utils import get_openapi
-from fastapi_offline import FastAPIOffline
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import landing
 from app.api import export, importing, neighbours, search, sources
@@ -49,12 +54,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         probe.close()
 
 
+class CityKB(FastAPI):
+    """FastAPI, with the response cache in front of all of it, the framework's own middleware
+    included: a hit costs a revision read and a dictionary lookup (app/cache.py)."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
+
+    async def uncached(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application behind the cache."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = None) -> FastAPI:
     """Build the CityKB application; the response cache reads revisions from `engine` (default:
     the configured database) and keeps `response_cache_mb` (default: the setting)."""
-    # Swagger UI and ReDoc from assets the package ships: /docs works with no internet.
-    # ReDoc's page is our own (`docs_router`): fastapi-offline's loads a logo from a CDN.
-    app = FastAPIOffline(
+    # Swagger UI and ReDoc from the assets fastapi-offline ships, on pages of our own
+    # (`docs_router`): /docs and /redoc work with no internet.
+    app = CityKB(
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         swagger_ui_parameters={"validatorUrl": None},
@@ -74,7 +97,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     if cache_mb > 0:
         probe = RevisionProbe(get_engine if engine is None else lambda: engine)
         app.state.revision_probe = probe  # closed when the app shuts down
-        app.add_middleware(ResponseCache, probe=probe, max_bytes=cache_mb << 20)
+        app.front = ResponseCache(app.uncached, probe=probe, max_bytes=cache_mb << 20)
     app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(
         CORSMiddleware,
@@ -130,7 +153,31 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
 
 docs_router = APIRouter(include_in_schema=False)
 OFFLINE_ASSETS = "/static-offline-docs"
-"""Where fastapi-offline serves the Swagger UI and ReDoc bundles it ships."""
+"""Where the Swagger UI and ReDoc bundles that fastapi-offline ships are served."""
+ASSETS_DIRECTORY = Path(fastapi_offline.__file__).with_name("static")
+docs_router.mount(OFFLINE_ASSETS, StaticFiles(directory=ASSETS_DIRECTORY), name="docs-assets")
+
+
+@docs_router.get("/docs")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    """The API reference to try out, drawn by Swagger UI from assets served here."""
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - Swagger UI",
+        oauth2_redirect_url=f"{root}{request.app.swagger_ui_oauth2_redirect_url}",
+        swagger_js_url=f"{root}{OFFLINE_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{OFFLINE_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{OFFLINE_ASSETS}/favicon.png",
+        swagger_ui_parameters=request.app.swagger_ui_parameters,
+    )
+
+
+@docs_router.get("/docs/oauth2-redirect")
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
 REDOC_BUNDLE = "/docs-assets/redoc.standalone.js"
 REDOCLY_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
@@ -139,7 +186,7 @@ REDOCLY_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 def redoc_bundle_bytes() -> bytes:
     """fastapi-offline's ReDoc bundle without the one thing it fetches from another host: the
     Redocly logo under its menu, which becomes an empty image (ReDoc hides one that fails)."""
-    bundle = Path(fastapi_offline.__file__).with_name("static") / "redoc.standalone.js"
+    bundle = ASSETS_DIRECTORY / "redoc.standalone.js"
     return bundle.read_bytes().replace(REDOCLY_LOGO, b"data:,")
 
 
