@@ -159,10 +159,17 @@ def stored_renderings(reader: Reader, subject: str, ids: Sequence[str]) -> dict[
     return {row.id: json for row, json in zip(rows, rendered, strict=True)}
 
 
+RENDERING_BY_ID = {
+    collection.subject: select(collection.table.c.id, collection.table.c.rendered).where(
+        collection.table.c.id == bindparam("record_id")
+    )
+    for collection in CATALOG
+}
+"""The statement that reads one record's rendering, built once per collection: building it
+again on every read cost more than running it."""
+
+
 def stored_rendering(*, session: Reader, subject: str, record_id: str) -> bytes | None:
     """One record's rendering (JSON), or None when there is no such record."""
-    table = BY_SUBJECT[subject].table
-    row = session.execute(
-        select(table.c.id, table.c.rendered).where(table.c.id == record_id)
-    ).first()
+    row = session.execute(RENDERING_BY_ID[subject], {"record_id": record_id}).first()
     return None if row is None else stored_or_fresh(connection_of(session), subject, [row])[0]
