@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette._utils import get_route_path  # as FastAPI's router reads the path
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -171,7 +172,7 @@ class RouteIndex:
         if scope["type"] != "http" or len(self.router.routes) != self.indexed:
             await self.whole(scope, receive, send)  # a route added since: unindexed
             return
-        segments = tuple(scope["path"].split("/")[1 : INDEXED_SEGMENTS + 1])
+        segments = tuple(get_route_path(scope).split("/")[1 : INDEXED_SEGMENTS + 1])
         found: set[int] = set()
         for length in range(len(segments) + 1):
             found.update(self.positions.get(segments[:length], ()))

@@ -272,6 +272,14 @@ def test_a_request_is_matched_only_against_the_routes_that_could_serve_it(
     assert len(set(map(id, tried))) == routers_tried
 
 
+def test_a_server_behind_a_path_prefix_finds_its_routes(client: TestClient) -> None:
+    """Behind a proxy that serves the API under `/citykb` (uvicorn's `--root-path`), routes
+    are found by the path below the prefix."""
+    prefixed = TestClient(client.app, root_path="/citykb")
+    assert prefixed.get("/citykb/healthz").json() == {"status": "ok"}
+    assert prefixed.get("/citykb/api/v1/projects/catl-ly9").json()["id"] == "catl-ly9"
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
