@@ -21,7 +21,8 @@ class Matching:
     condition: ColumnElement[bool]
     holders: int | None
     """How many records hold the query's rarest bigram, no fewer than can match; for a single
-    character, how many grams begin with it (with `scan` only). None: not known."""
+    character, how many grams begin with it (with `scan` only). None: the condition reads no
+    index (a query with no word), and `scan` does not bound it."""
     exact: bool
     """Whether every holder matches: the query is one bigram and nothing else."""
 

@@ -78,9 +78,9 @@ def search_all(*, session: Session, q: str, subjects: list[str], limit: int, off
         else:
             counted = select(func.count()).select_from(model).where(found.condition)
             total += session.scalar(counted) or 0
-            if found.holders is None or found.holders > SCAN_PER_KIND:
+            if found.holders is not None and found.holders > SCAN_PER_KIND:
                 estimate = True
-                total += max(0, (found.holders or 0) - SCAN_PER_KIND)
+                total += found.holders - SCAN_PER_KIND
         rows = [*_named(session, collection, folded)]
         rows += session.execute(
             collection.document_select()
