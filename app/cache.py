@@ -9,6 +9,7 @@ no stale answer is ever served."""
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,13 +70,20 @@ class RevisionProbe:
             connection.execute(f"SET lock_timeout = {LOOP_LOCK_WAIT_MS}")
         else:
             connection.execute(f"PRAGMA busy_timeout = {LOOP_LOCK_WAIT_MS}")
+        # Closed by `close`, or else when the probe is collected (an application dropped
+        # without its shutdown), never left for the driver to complain of.
+        self._closer = weakref.finalize(self, _close_quietly, connection)
         return connection
 
     def close(self) -> None:
         if self._connection is not None:
-            with contextlib.suppress(Exception):  # it is being discarded
-                self._connection.close()
+            self._closer()
             self._connection = None
+
+
+def _close_quietly(connection: Any) -> None:
+    with contextlib.suppress(Exception):  # it is being discarded
+        connection.close()
 
 
 @dataclass(frozen=True)
