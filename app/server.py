@@ -28,6 +28,10 @@ MAX_HEAD_BYTES = 16 << 10
 """The largest request line plus header block read (h11's own limit)."""
 URL_TOO_LONG = "The request's URL, query string included, is too long."
 HEADERS_TOO_LARGE = "The request's header fields are too large."
+NOT_HTTP = (
+    "The request is not valid HTTP/1.1: its request line, headers or body could not be read. "
+    "A URL is ASCII: percent-encode any other character (curl: --data-urlencode)."
+)
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
@@ -159,7 +163,7 @@ class GuardedHttpToolsProtocol(HeadGuard, HttpToolsProtocol):
         super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
-        status, detail = self._refusal or (400, "The request is not valid HTTP/1.1.")
+        status, detail = self._refusal or (400, NOT_HTTP)
         self._refuse(status, detail)
 
     def _reading_head(self) -> bool:
@@ -207,7 +211,7 @@ class GuardedH11Protocol(HeadGuard, H11Protocol):
             else:
                 self._refuse(431, HEADERS_TOO_LARGE)
             return
-        self._refuse(400, "The request is not valid HTTP/1.1.")
+        self._refuse(400, NOT_HTTP)
 
     def _reading_head(self) -> bool:
         return self.conn.their_state is h11.IDLE

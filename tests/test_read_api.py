@@ -331,10 +331,12 @@ def test_headers_that_trickle_in_get_a_408(fresh_database_url: str, parser: str)
     [
         (b"GET /api/v1/projects?q=" + b"a" * 1_000_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
         (b"GET /healthz HTTP/1.1\r\n" + b"X-Big: 1\r\n" * 100_000 + b"\r\n", 431),
+        # A URL with raw UTF-8 (HTTP wants it percent-encoded): told how to send it.
+        ("GET /api/v1/search?q=光伏 HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 400),
     ],
 )
 @PARSERS
-def test_a_request_too_large_to_parse_is_answered_not_reset(
+def test_a_request_it_cannot_parse_is_answered_not_reset(
     fresh_database_url: str, request_bytes: bytes, status: int, parser: str
 ) -> None:
     with server(fresh_database_url, "--http", parser) as (_, base):
@@ -346,6 +348,8 @@ def test_a_request_too_large_to_parse_is_answered_not_reset(
                 answer += data
         assert answer.startswith(f"HTTP/1.1 {status}".encode()), answer[:200]
         assert b"application/problem+json" in answer
+        if status == 400:
+            assert b"percent-encode" in answer
 
 
 @pytest.mark.parametrize(
