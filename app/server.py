@@ -112,7 +112,8 @@ class GuardedHttpToolsProtocol(HeadGuard, HttpToolsProtocol):
         self._guard()
         self._in_head = True
         self._begun = False
-        self._head_size = 0
+        self._head_size = 0  # of the request line and headers the parser has handed over
+        self._head_bytes = 0  # of the chunks that arrived wholly inside the head
         self._refusal: tuple[int, str] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -126,13 +127,13 @@ class GuardedHttpToolsProtocol(HeadGuard, HttpToolsProtocol):
         super().data_received(data)
         # A header still arriving stays in the parser's buffer until whole: bound it too.
         if whole_chunk_in_head and self._in_head and not self._draining:
-            self._head_size += len(data)
-            if self._head_size > MAX_HEAD_BYTES:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse(431, HEADERS_TOO_LARGE)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._begun, self._head_size = True, True, 0
+        self._in_head, self._begun, self._head_size, self._head_bytes = True, True, 0, 0
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)

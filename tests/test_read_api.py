@@ -352,6 +352,25 @@ def test_a_request_it_cannot_parse_is_answered_not_reset(
             assert b"percent-encode" in answer
 
 
+@PARSERS
+def test_headers_under_the_limit_sent_piece_by_piece_are_served(
+    fresh_database_url: str, parser: str
+) -> None:
+    """10 KiB of headers (the limit is 16) in pieces: each byte counts once towards it."""
+    with server(fresh_database_url, "--http", parser) as (_, base):
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            for piece in range(5):
+                time.sleep(0.05)
+                client.sendall(f"X-Piece-{piece}: ".encode() + b"a" * 2000 + b"\r\n")
+            client.sendall(b"Connection: close\r\n\r\n")
+            answer = b""
+            while data := client.recv(65536):
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
 @pytest.mark.parametrize(
     "path",
     [
