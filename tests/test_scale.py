@@ -14,6 +14,7 @@ from app.collections.catalog import BY_SUBJECT, DOCUMENTED
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import Citation, Project, SearchGram, SourceParagraph
+from app.projections.rendering import render
 from app.projections.search_index import reindex
 from app.services.plans import query_plans
 from app.services.synth import QUOTE, AlreadySynthesizedError, synthesize
@@ -87,6 +88,33 @@ def test_synthetic_documents_and_grams_are_what_reindexing_writes(synthetic: Eng
             reindex(connection, subject, ids)
             assert indexed_state(connection, subject, ids) == before, subject
         connection.rollback()
+
+
+def test_synthetic_renderings_are_what_rendering_writes(synthetic: Engine) -> None:
+    """The load renders each record as it writes it; a write renders it from its rows."""
+    with synthetic.connect() as connection:
+        for subject, collection in BY_SUBJECT.items():
+            model = collection.model
+            stored = {
+                record_id: (rendered or "unrendered").encode()
+                for record_id, rendered in connection.execute(
+                    select(model.id, model.rendered).where(
+                        model.id.like("syn7-%") | model.id.like("synthetic-%")
+                    )
+                )
+            }
+            assert stored, subject
+            assert render(connection, subject, list(stored)) == stored, subject
+
+
+def test_synthetic_rows_keep_every_constraint(synthetic: Engine) -> None:
+    """SQLite's load writes with CHECK constraints off; the rows keep them all the same, and
+    the pooled connections still enforce them."""
+    if synthetic.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL checks every constraint as the load writes")
+    with synthetic.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
+        assert connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
 
 
 def test_every_synthetic_record_is_cited_by_the_registered_text(synthetic: Engine) -> None:

@@ -91,12 +91,14 @@ def record_rows(
     return rows
 
 
+def render_row(collection: Collection, row: dict[str, Any]) -> bytes:
+    """The JSON of one record (a row of `record_rows`) as the API reads it."""
+    return orjson.dumps(collection.schema.model_validate(row).model_dump(mode="json"))
+
+
 def render_rows(collection: Collection, rows: Sequence[dict[str, Any]]) -> dict[str, bytes]:
     """The JSON of these records (`record_rows`) as the API reads them, by id."""
-    return {
-        row["id"]: orjson.dumps(collection.schema.model_validate(row).model_dump(mode="json"))
-        for row in rows
-    }
+    return {row["id"]: render_row(collection, row) for row in rows}
 
 
 def render(connection: Connection, subject: str, ids: Sequence[str]) -> dict[str, bytes]:

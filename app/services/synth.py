@@ -9,23 +9,28 @@ finds records to select, and its plan is the one a real list gets. A record's se
 is what `app.projections.search_index` makes of it: its collection's document columns
 (`Collection.document`; a record `named_after` another takes that one's names) and its
 citation's quote, folded as `app.text.search_text` folds them, with the grams of
-`app.text.grams` and the gram counts of `search_index.add_gram_counts`. The load is one
-transaction: a run that is stopped leaves nothing behind."""
+`app.text.grams` and the gram counts of `search_index.add_gram_counts`. Its rendering is what
+`app.projections.rendering` makes of it, written with the row: nothing is read back or updated
+after the load. The load is one transaction: a run that is stopped leaves nothing behind."""
 
+import contextlib
 import datetime as dt
 import random
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, func, select, text, update
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
+from app.collections.base import NAME_FIELDS
 from app.collections.catalog import BY_SUBJECT
 from app.models import Base, Revision, Source
-from app.projections.rendering import fill_missing
+from app.projections.rendering import render_row
 from app.projections.search_index import add_gram_counts
 from app.text import fold, grams, to_traditional
 
@@ -77,10 +82,11 @@ CITATIONS: Target = (
     TABLES["citations"],
     ("subject_type", "subject_id", "fields", "source_id", "paragraph", "quote"),
 )
-GRAMS: Target = (TABLES["search_grams"], ("gram", "subject_type", "subject_id"))
+GRAM_COLUMNS = ("gram", "subject_type", "subject_id")
 
 Record = dict[str, Any]
-"""A record's values by column; a collection's `links` field lists the records it links to."""
+"""A record's values by field: its columns, and what its read schema shows that is no column
+of its own (a collection's `links` field, the records it links to; a figure's `subject_name`)."""
 
 
 class AlreadySynthesizedError(Exception):
@@ -130,26 +136,63 @@ class _Writer:
         if self.sqlite:
             # A bulk load into a file of its own: durability comes from the single COMMIT.
             self.driver.set_progress_handler(None, 0)
-            for pragma in ("synchronous = OFF", "cache_size = -1000000", "temp_store = MEMORY"):
+            for pragma in (
+                "synchronous = OFF",
+                "cache_size = -1000000",
+                "temp_store = MEMORY",
+                "threads = 2",  # index builds sort on both cores
+                "mmap_size = 2147483648",  # and read the table they scan without a copy
+                # Each record is validated by its read schema as it is rendered: CHECK
+                # constraints, run row by row (each builds its IN list again), would cost as
+                # much as the insert to repeat that. tests/test_scale.py checks them after.
+                "ignore_check_constraints = ON",
+            ):
                 self.driver.execute(f"PRAGMA {pragma}")
 
     def write(self, table: Table, columns: tuple[str, ...], rows: Iterable[Row]) -> None:
         names, rows = ", ".join(columns), iter(rows)
-        while batch := list(islice(rows, BATCH)):
-            if self.sqlite:
-                marks = ", ".join("?" for _ in columns)
-                self.driver.executemany(
-                    f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch
-                )
-            else:
-                with (
-                    self.driver.cursor() as cursor,
-                    cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-                ):
-                    for row in batch:
-                        copy.write_row(row)
-            self.counts.rows[table.name] += len(batch)
-            self.progress(len(batch))
+        batches = iter(lambda: list(islice(rows, BATCH)), [])
+        if self.sqlite:
+            marks = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+            for batch in batches:
+                self.driver.executemany(statement, batch)
+                self.counted(table, len(batch))
+            return
+        # One COPY for all the rows: the server takes in each batch while the next is made.
+        with (
+            self.driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            for batch in batches:
+                for row in batch:
+                    copy.write_row(row)
+                self.counted(table, len(batch))
+
+    def write_groups(
+        self, table: Table, columns: tuple[str, ...], groups: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Rows that share the values of all their columns but the last: each group is those
+        values and a list of the last column's, a row each. SQLite takes a group in one
+        statement that unnests the list (`json_each`), where a statement per row costs four
+        times as much; PostgreSQL's COPY takes rows faster still."""
+        if not self.sqlite:
+            rows = ((*shared, last) for *shared, lasts in groups for last in lasts)
+            self.write(table, columns, rows)
+            return
+        marks = ", ".join("?" for _ in columns[:-1])
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"SELECT {marks}, value FROM json_each(?)"
+        )
+        with contextlib.closing(self.driver.cursor()) as cursor:
+            for *shared, lasts in groups:
+                cursor.execute(statement, (*shared, orjson.dumps(lasts)))
+                self.counted(table, len(lasts))
+
+    def counted(self, table: Table, rows: int) -> None:
+        self.counts.rows[table.name] += rows
+        self.progress(rows)
 
 
 def _per_stem(convert: Callable[[str], str]) -> Callable[[str], str]:
@@ -181,9 +224,14 @@ class _Loader:
     def __init__(self, writer: _Writer, source_id: str) -> None:
         self.writer = writer
         self.source_id = source_id
-        self.companions: dict[Target, list[Row]] = {CITATIONS: [], GRAMS: []}
-        self.gram_counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.citation = {"source_id": source_id, "paragraph": 1, "quote": QUOTE, "fields": None}
         self.fold = _per_stem(fold)
+        self.ids: defaultdict[str, list[str]] = defaultdict(list)
+        """Each collection's records in the order written: a record's place here stands for it
+        in `holders`."""
+        self.holders: defaultdict[str, dict[str, array[int]]] = defaultdict(dict)
+        """The records holding each gram, by collection: search_grams is written from them
+        once the load is done, in its key's order (`write_grams`)."""
 
     def add(
         self, subject: str, records: Iterable[Record], named: Mapping[str, Record] = {}
@@ -200,15 +248,17 @@ class _Loader:
         named_after = collection.named_after.key if collection.named_after is not None else None
         links = collection.links
         linked: list[Row] = []
-        if links is not None:
-            linked = self.companions.setdefault((links.table, (links.own.key, links.other.key)), [])
-        citations, gram_rows = self.companions[CITATIONS], self.companions[GRAMS]
-        counts = self.gram_counts[subject]
+        ids = self.ids[subject]
+        cited_from = len(ids)
+        holders: defaultdict[str, array[int]] = defaultdict(lambda: array("I"))
         records = iter(records)
         first = next(records, None)
         if first is None:
             return
-        columns = (*(key for key in first if links is None or key != links.field), "search_text")
+        stored = {column.key for column in collection.table.c} - {"search_text", "rendered"}
+        columns = (*(key for key in first if key in stored), "search_text", "rendered")
+        # A rendering reads every column, those a record leaves out as NULL, as the row will.
+        absent = dict.fromkeys(stored - set(first))
 
         def rows() -> Iterator[Row]:
             for record in chain([first], records):
@@ -217,27 +267,57 @@ class _Loader:
                 document = self.search_text(
                     *[(record if own else names).get(key) for own, key in parts], QUOTE
                 )
-                record_grams = grams(document)
-                counts.update(record_grams)
-                citations.append((subject, record_id, None, self.source_id, 1, QUOTE))
-                gram_rows.extend(zip(record_grams, repeat(subject), repeat(record_id)))
+                place = len(ids)
+                ids.append(record_id)
+                for gram in grams(document):
+                    holders[gram].append(place)
                 if links is not None:
-                    linked.extend((record_id, other) for other in record.pop(links.field))
-                yield (*record.values(), document)
-                if len(citations) >= BATCH:
-                    self.flush()
+                    record[links.field].sort()
+                    linked.extend((record_id, other) for other in record[links.field])
+                shown = {**absent, **record, "citations": [self.citation]}
+                if named_after is not None:
+                    shown.update((key, names.get(key)) for key in NAME_FIELDS)
+                rendering = render_row(collection, shown).decode()
+                yield (*(record[key] for key in columns[:-2]), document, rendering)
 
         self.writer.write(collection.table, columns, rows())
-        self.flush()
+        self.writer.write(
+            *CITATIONS,
+            (
+                (subject, record_id, None, self.source_id, 1, QUOTE)
+                for record_id in islice(ids, cited_from, None)
+            ),
+        )
+        if links is not None:
+            self.writer.write(links.table, (links.own.key, links.other.key), linked)
+        for gram, places in holders.items():
+            held = self.holders[gram]
+            if subject in held:
+                held[subject].extend(places)
+            else:
+                held[subject] = places
+
+    def gram_counts(self) -> dict[str, Counter[str]]:
+        """How many records of each collection hold each gram."""
+        counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for gram, held in self.holders.items():
+            for subject, places in held.items():
+                counts[subject][gram] = len(places)
+        return counts
+
+    def write_grams(self) -> None:
+        """Every record's grams, in the order of search_grams' key: each row is an append to
+        its B-tree, where rows in the order records come cost a descent at a random place."""
+        groups = (
+            (gram, subject, sorted(map(self.ids[subject].__getitem__, places)))
+            for gram in sorted(self.holders)
+            for subject, places in sorted(self.holders.pop(gram).items())
+        )
+        self.writer.write_groups(TABLES["search_grams"], GRAM_COLUMNS, groups)
 
     def search_text(self, *parts: str | None) -> str:
         """What `app.text.search_text` makes of these parts."""
         return " ".join(dict.fromkeys(self.fold(part) for part in parts if part))
-
-    def flush(self) -> None:
-        for (table, columns), rows in self.companions.items():
-            self.writer.write(table, columns, rows)
-            rows.clear()
 
 
 def synthesize(
@@ -247,41 +327,58 @@ def synthesize(
     source_id = f"synthetic-{seed}"
     with engine.connect() as connection:
         writer = _Writer(connection, progress)
-        with connection.begin():
-            if connection.scalar(select(func.count()).where(Source.id == source_id)):
-                raise AlreadySynthesizedError(
-                    f"this database already holds the synthetic data of seed {seed}; "
-                    "use another --seed or a fresh database"
+        try:
+            with connection.begin():
+                if connection.scalar(select(func.count()).where(Source.id == source_id)):
+                    raise AlreadySynthesizedError(
+                        f"this database already holds the synthetic data of seed {seed}; "
+                        "use another --seed or a fresh database"
+                    )
+                # Indexes are cheaper built once over the loaded rows than kept up row by row.
+                indexes = [index for table in BULK_TABLES for index in table.indexes]
+                for index in indexes:
+                    connection.execute(DropIndex(index))
+                with _unkeyed_grams(connection):
+                    loader = _Loader(writer, source_id)
+                    # The later collections and columns draw from a generator of their own, so
+                    # that those drawn from `seed` before them come out as they always have.
+                    more = random.Random(f"synth-{seed}-more")
+                    _load(loader, Plan(projects), random.Random(seed), more, f"syn{seed}")
+                    gram_counts = loader.gram_counts()
+                    loader.write_grams()
+                for subject, counts in gram_counts.items():
+                    add_gram_counts(connection, subject, counts)
+                connection.execute(
+                    update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
                 )
-            # Indexes are cheaper built once over the loaded rows than kept up row by row.
-            indexes = [index for table in BULK_TABLES for index in table.indexes]
-            for index in indexes:
-                connection.execute(DropIndex(index))
-            loader = _Loader(writer, source_id)
-            # The later collections and columns draw from a generator of their own, so that
-            # those drawn from `seed` before them come out as they always have.
-            more = random.Random(f"synth-{seed}-more")
-            _load(loader, Plan(projects), random.Random(seed), more, f"syn{seed}")
-            for subject, counts in loader.gram_counts.items():
-                add_gram_counts(connection, subject, counts)
-            connection.execute(
-                update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
-            )
-            for index in indexes:
-                connection.execute(CreateIndex(index))
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))  # before rendering, whose batches need the indexes
-    with engine.begin() as connection:
-        fill_missing(connection)
+                for index in indexes:
+                    connection.execute(CreateIndex(index))
+        finally:
+            # Tuned for this load (no CHECK, no sync, no timeout): not for the pool.
+            connection.invalidate()
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
     else:
-        # Rendering rewrote every row: VACUUM marks them all visible again, which PostgreSQL's
-        # index-only scans need, then ANALYZE.
+        # VACUUM marks the new rows all visible, which PostgreSQL's index-only scans need.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
     return writer.counts
+
+
+@contextlib.contextmanager
+def _unkeyed_grams(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, search_grams without its primary key while a load writes it, the key
+    built again by one sort. SQLite's WITHOUT ROWID table keeps its key: the load writes the
+    grams in its key's order (`_Loader.write_grams`)."""
+    if connection.dialect.name == "sqlite":
+        yield
+        return
+    primary_key = TABLES["search_grams"].primary_key
+    connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    connection.execute(DropConstraint(primary_key))
+    yield
+    connection.execute(AddConstraint(primary_key))
 
 
 def _record(record_id: str, name: str, **fields: Any) -> Record:
@@ -378,7 +475,7 @@ def _load(
             if investment is not None and i % 10 == 1:
                 # A third of them state the place apart from the project's own.
                 place = record["district_id"] if i % 30 == 1 else None
-                figures.append(_investment_figure(record_id, investment, place))
+                figures.append(_investment_figure(record, investment, place))
                 if i % 90 == 1:
                     # Some say it twice, the second time as "more than" (LY9's 超百亿).
                     figures.append(_restated_investment(figures[-1]))
@@ -569,7 +666,7 @@ def _recognition(n: int, pick: _Picks) -> Record:
 def _figure(
     figure_id: str,
     subject_type: str,
-    subject_id: str,
+    subject: Record,
     metric: str,
     label: str,
     value: float,
@@ -578,11 +675,12 @@ def _figure(
     unit_normalized: str,
     **fields: Any,
 ) -> Record:
-    """A figure with every column the others have, in the same order."""
+    """A figure of `subject`, with every column the others have, in the same order, and its
+    subject's name."""
     return {
         "id": figure_id,
         "subject_type": subject_type,
-        "subject_id": subject_id,
+        "subject_id": subject["id"],
         "metric": metric,
         "label": label,
         "value": value,
@@ -598,15 +696,16 @@ def _figure(
         "district_id": fields.get("district_id"),
         "programme_id": fields.get("programme_id"),
         "restates_id": fields.get("restates_id"),
+        "subject_name": subject["name"],
     }
 
 
-def _investment_figure(project_id: str, investment: int, district_id: str | None) -> Record:
+def _investment_figure(project: Record, investment: int, district_id: str | None) -> Record:
     value = investment / 1e8
     return _figure(
-        f"{project_id}-investment",
+        f"{project['id']}-investment",
         "project",
-        project_id,
+        project,
         "investment_cny",
         "Total investment",
         value,
@@ -633,7 +732,7 @@ def _rank_figure(recognition: Record) -> Record:
     return _figure(
         f"{recognition['id']}-rank",
         "recognition",
-        recognition["id"],
+        recognition,
         "rank",
         "Rank bracket",
         float(rank),
@@ -651,7 +750,7 @@ def _target_figure(n: int, programme: Record) -> Record:
     return _figure(
         f"{programme['id']}-output-target",
         "programme",
-        programme["id"],
+        programme,
         "output_target_cny",
         "Output target",
         value,
