@@ -28,21 +28,31 @@ HEADERS = [(b"content-type", b"application/json")]
 
 class Anchor:
     def __init__(self) -> None:
-        self.idle: asyncio.Queue[psycopg.AsyncConnection] | None = None
+        self.idle: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
 
-    async def connections(self) -> asyncio.Queue[psycopg.AsyncConnection]:
-        if self.idle is None:
-            url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-            idle: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
-            for _ in range(CONNECTIONS):
-                idle.put_nowait(
-                    await psycopg.AsyncConnection.connect(url, autocommit=True, prepare_threshold=0)
-                )
-            self.idle = idle
-        return self.idle
+    async def open(self) -> None:
+        url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+        for _ in range(CONNECTIONS):
+            self.idle.put_nowait(
+                await psycopg.AsyncConnection.connect(url, autocommit=True, prepare_threshold=0)
+            )
+
+    async def lifespan(self, receive, send):  # type: ignore[no-untyped-def]
+        """Open the connections before the first request, close them at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.open()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                while not self.idle.empty():
+                    await self.idle.get_nowait().close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
             return
         query = parse_qs(scope["query_string"].decode())
         if "district_id" not in query:  # the harness's readiness probe
@@ -55,13 +65,12 @@ class Anchor:
             "bound": int(query["investment_cny_min"][0]),
             "limit": limit + 1,
         }
-        idle = await self.connections()
-        connection = await idle.get()
+        connection = await self.idle.get()
         try:
             cursor = await connection.execute(PAGE, parameters)
             rows = await cursor.fetchall()
         finally:
-            idle.put_nowait(connection)
+            self.idle.put_nowait(connection)
         total = rows[0][1] if rows else 0
         items = ",".join(rendered for rendered, _ in rows[:limit])
         body = f'{{"items":[{items}],"total":{total}}}'.encode()
