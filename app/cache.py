@@ -6,84 +6,41 @@ answering, the cache reads the current revision from the database, one indexed r
 everything kept under an older one: so a write is visible at once through every process, and
 no stale answer is ever served."""
 
-import contextlib
 import logging
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import LOOP_LOCK_WAIT_MS
+from app.db import LoopConnection
 from app.http import CACHE_CONTROL
 
 log = logging.getLogger("citykb")
 CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
-RETRY_S = 1.0
 CORS = frozenset({b"access-control-allow-origin", b"access-control-expose-headers", b"vary"})
 """What a 304 keeps of the kept answer's headers: the CORS middleware's, which it answers."""
 
 
 class RevisionProbe:
-    """Reads the revision counter through a connection of its own, kept open between reads.
+    """Reads the revision counter on the event loop, through the loop's connection: one
+    primary-key read is cheaper than a hop to a worker thread.
 
-    It runs on the event loop: one primary-key read is cheaper than a hop to a worker thread.
     Any failure (the database down, a schema not yet migrated) gives None: the cache stands
     aside and the request goes the normal way, which reports the problem."""
 
-    def __init__(self, engine: Callable[[], Engine]) -> None:
-        self._engine = engine
-        self._connection: Any = None
-        self._failed_at = -RETRY_S
+    def __init__(self, connection: LoopConnection) -> None:
+        self.connection = connection
 
     def __call__(self) -> int | None:
-        if time.monotonic() - self._failed_at < RETRY_S:
-            return None  # the database just failed: do not hold the loop trying again at once
         try:
-            if self._connection is None:
-                self._connection = self._open()
-            cursor = self._connection.cursor()
-            try:
-                cursor.execute(REVISION_SQL)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-            return None if row is None else int(row[0])
+            row = self.connection.read(REVISION_SQL)
         except Exception as error:  # any failure means: answer without the cache
             log.debug("revision probe failed: %s", error)
-            self._failed_at = time.monotonic()
-            self.close()
             return None
-
-    def _open(self) -> Any:
-        pooled = self._engine().raw_connection()
-        pooled.detach()  # kept by the probe, not returned to the pool
-        connection = pooled.dbapi_connection
-        assert connection is not None
-        if hasattr(connection, "autocommit"):
-            connection.autocommit = True  # PostgreSQL: each read sees the latest commit
-            connection.execute(f"SET lock_timeout = {LOOP_LOCK_WAIT_MS}")
-        else:
-            connection.execute(f"PRAGMA busy_timeout = {LOOP_LOCK_WAIT_MS}")
-        # Closed by `close`, or else when the probe is collected (an application dropped
-        # without its shutdown), never left for the driver to complain of.
-        self._closer = weakref.finalize(self, _close_quietly, connection)
-        return connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._closer()
-            self._connection = None
-
-
-def _close_quietly(connection: Any) -> None:
-    with contextlib.suppress(Exception):  # it is being discarded
-        connection.close()
+        return None if row is None else int(row[0])
 
 
 @dataclass(frozen=True)

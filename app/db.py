@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import math
 import time
 import weakref
@@ -178,6 +179,76 @@ LOOP_LOCK_WAIT_MS = 100
 """A read on the event loop holds up every request of the process while it waits: it waits
 this long at most for another's lock (a migration's, another process's exclusive lock), then
 answers 503."""
+
+
+class LoopConnection:
+    """One DBAPI connection kept open on the event loop for its primary-key reads (the response
+    cache's revision, the front path's records), where a read costs less than a hop to a worker
+    thread. In autocommit: each read sees the latest commit.
+
+    A failure (the database down, a schema not yet migrated) closes it and raises; for
+    `RETRY_S` after, `read` raises at once rather than hold the loop trying again."""
+
+    RETRY_S = 1.0
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
+        self._driver: Any = None
+        self._started: list[float] | None = None
+        self._failed_at = -self.RETRY_S
+
+    def read(self, sql: str, parameters: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """The first row `sql` selects, or None."""
+        if time.monotonic() - self._failed_at < self.RETRY_S:
+            raise ConnectionError("the database failed less than a second ago")
+        try:
+            if self._driver is None:
+                self._open()
+            if self._started is not None:
+                self._started[0] = time.monotonic()  # SQLite's statement timeout starts now
+            cursor = self._driver.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                row: tuple[Any, ...] | None = cursor.fetchone()
+                return row
+            finally:
+                cursor.close()
+        except Exception:
+            self._failed_at = time.monotonic()
+            self.close()
+            raise
+
+    def placeholder(self) -> str:
+        """How a statement read here marks its parameter."""
+        return "?" if self._engine().dialect.paramstyle == "qmark" else "%s"
+
+    def _open(self) -> None:
+        engine = self._engine()
+        pooled = engine.raw_connection()
+        started = pooled.info.get("statement_started")
+        pooled.detach()  # kept here, not returned to the pool
+        driver = pooled.dbapi_connection
+        assert driver is not None
+        if hasattr(driver, "autocommit"):
+            driver.autocommit = True  # PostgreSQL
+            driver.execute(f"SET lock_timeout = {LOOP_LOCK_WAIT_MS}")
+        else:
+            driver.execute(f"PRAGMA busy_timeout = {LOOP_LOCK_WAIT_MS}")
+        self._started = started
+        # Closed by `close`, or else when this is collected (an application dropped without
+        # its shutdown), never left for the driver to complain of.
+        self._closer = weakref.finalize(self, _close_quietly, driver)
+        self._driver = driver
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._closer()
+            self._driver = None
+
+
+def _close_quietly(connection: Any) -> None:
+    with contextlib.suppress(Exception):  # it is being discarded
+        connection.close()
 
 
 @lru_cache

@@ -20,7 +20,8 @@ def _digest(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an `If-None-Match` value names `etag` (weakly) or is `*`."""
     candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in candidates or etag in candidates
 
@@ -28,7 +29,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def not_modified(request: Request, etag: str) -> Response | None:
     """A 304 when `If-None-Match` names `etag` (or `*`), else None."""
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _matches(if_none_match, etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
     return None
 

@@ -29,8 +29,9 @@ from app.api.routes import collection_router
 from app.cache import ResponseCache, RevisionProbe
 from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
-from app.db import SessionDep, get_engine
+from app.db import LoopConnection, SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
+from app.front import RecordFrontPath
 from app.http import HeadAsGet, RouteIndex, json_response
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
@@ -49,9 +50,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
-    probe = getattr(app.state, "revision_probe", None)
-    if probe is not None:
-        probe.close()
+    connection = getattr(app.state, "loop_connection", None)
+    if connection is not None:
+        connection.close()
 
 
 class CityKB(FastAPI):
@@ -69,6 +70,28 @@ class CityKB(FastAPI):
     async def uncached(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The application behind the cache."""
         await super().__call__(scope, receive, send)
+
+
+def in_front(app: CityKB, connection: LoopConnection, cache_mb: int, paths: list[str]) -> None:
+    """Put the response cache, then the front path for records by id, in front of the whole
+    application (which serves `paths`); both read through `connection`, on the event loop."""
+
+    def ready() -> bool:
+        prepared = getattr(app.state, "prepared", None)
+        return prepared is None or prepared.is_set()
+
+    app.state.loop_connection = connection  # closed when the app shuts down
+    app.state.front_path = RecordFrontPath(
+        app.uncached,
+        connection=connection,
+        prefix=API_PREFIX,
+        collections=DOCUMENTED,
+        taken=[path for path in paths if "{" not in path],
+        ready=ready,
+    )
+    app.front = ResponseCache(
+        app.state.front_path, probe=RevisionProbe(connection), max_bytes=cache_mb << 20
+    )
 
 
 def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = None) -> FastAPI:
@@ -93,11 +116,6 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodySizeLimit)
-    cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
-    if cache_mb > 0:
-        probe = RevisionProbe(get_engine if engine is None else lambda: engine)
-        app.state.revision_probe = probe  # closed when the app shuts down
-        app.front = ResponseCache(app.uncached, probe=probe, max_bytes=cache_mb << 20)
     app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(
         CORSMiddleware,
@@ -128,6 +146,10 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         app.router,
         [served.get(id(route)) or [route.path] for route in app.router.routes],  # type: ignore[attr-defined]
     )
+    cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
+    if cache_mb > 0:
+        connection = LoopConnection(get_engine if engine is None else lambda: engine)
+        in_front(app, connection, cache_mb, [path for paths in served.values() for path in paths])
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,114 @@
+"""The front path (app/front.py) answers a record by id as the application would: the same
+status, headers in the same order and bytes, for every collection and every request variant;
+and it stands aside for every request it cannot answer so."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.collections.catalog import DOCUMENTED
+from app.front import GZIP_MINIMUM_BYTES
+from tests.factories import app_on
+
+VARIANTS: list[dict[str, str]] = [
+    {},  # the test client's own Accept-Encoding: gzip, deflate
+    {"Accept-Encoding": "identity"},
+    {"Accept-Encoding": "br"},
+    {"Accept": "text/csv"},
+    {"If-None-Match": "*"},
+    {"If-None-Match": '"not-the-etag"'},
+]
+
+
+def compare(front: TestClient, application: TestClient, path: str, **headers: str) -> Any:
+    """The answer through the front path, after checking it is the application's, to the byte,
+    and that the front path gave it unless the application compresses it."""
+    front_path = front.app.state.front_path  # type: ignore[attr-defined]
+    sent = {"Cache-Control": "no-cache", **headers}  # past the response cache, to the front path
+    before = front_path.answered
+    answer = front.get(path, headers=sent)
+    expected = application.get(path, headers=sent)
+    assert answer.status_code == expected.status_code, path
+    assert answer.content == expected.content, path
+    got = [(name, value) for name, value in answer.headers.raw if name != b"x-cache"]
+    assert got == expected.headers.raw, (path, headers)
+    assert answer.headers["x-cache"] == "miss"
+    compressed = expected.headers.get("content-encoding") == "gzip"
+    assert front_path.answered - before == (0 if compressed else 1), (path, headers)
+    return answer
+
+
+def record_paths(client: TestClient) -> list[tuple[str, int]]:
+    """For each collection, its smallest and largest record's path, with its rendering's size."""
+    paths = []
+    for collection in DOCUMENTED:
+        listed = client.get(f"/api/v1{collection.path}?limit=100").json()["items"]
+        sizes = sorted(
+            (len(client.get(f"/api/v1{collection.path}/{item['id']}").content), item["id"])
+            for item in listed
+        )
+        for size, record_id in {sizes[0], sizes[-1]}:
+            paths.append((f"/api/v1{collection.path}/{record_id}", size))
+    return paths
+
+
+def test_a_record_through_the_front_path_is_the_applications_answer(
+    shared_database: Engine,
+) -> None:
+    with app_on(shared_database, response_cache_mb=4) as front:
+        application = TestClient(front.app.uncached)  # type: ignore[attr-defined]
+        paths = record_paths(front)
+        # Both sides of the gzip middleware's threshold, in every collection.
+        assert min(size for _, size in paths) < GZIP_MINIMUM_BYTES <= max(s for _, s in paths)
+        assert {path.split("/")[3] for path, _ in paths} == {
+            collection.path.strip("/") for collection in DOCUMENTED
+        }
+        for path, _ in paths:
+            etag = compare(front, application, path).headers["etag"]
+            for headers in [*VARIANTS, {"If-None-Match": etag}, {"If-None-Match": f"W/{etag}"}]:
+                compare(front, application, path, **headers)
+            assert compare(front, application, path, **{"If-None-Match": etag}).status_code == 304
+
+
+ASIDE = [
+    ("/api/v1/projects/catl-ly9?expand=organizations", {}),
+    ("/api/v1/projects/catl-ly9", {"Origin": "https://dash.example"}),
+    ("/api/v1/projects/no-such-project", {}),
+    ("/api/v1/projects/catl-ly9/", {}),
+    ("/api/v1/no-such-collection/catl-ly9", {}),
+    ("/api/v1/stats/projects", {}),
+    ("/api/v1/projects/catl-ly8", {"Accept-Encoding": "gzip"}),
+]
+"""Requests the front path leaves to the application: a query, an `Origin`, no such record, a
+path of another shape or another route's, and a body the application compresses."""
+
+
+def test_the_front_path_stands_aside_for_what_it_cannot_answer_so(
+    shared_database: Engine,
+) -> None:
+    with app_on(shared_database, response_cache_mb=4) as front:
+        application = TestClient(front.app.uncached)  # type: ignore[attr-defined]
+        front_path = front.app.state.front_path  # type: ignore[attr-defined]
+        assert len(front.get("/api/v1/projects/catl-ly8").content) >= GZIP_MINIMUM_BYTES
+        for path, headers in ASIDE:
+            before = front_path.answered
+            sent = {"Cache-Control": "no-cache", **headers}
+            answer = front.get(path, headers=sent)
+            expected = application.get(path, headers=sent)
+            assert (answer.status_code, answer.content) == (expected.status_code, expected.content)
+            assert front.head(path, headers=sent).content == b""
+            assert front_path.answered == before, path
+
+
+def test_a_record_not_yet_rendered_is_left_to_the_application(shared_database: Engine) -> None:
+    with app_on(shared_database, response_cache_mb=4) as front:
+        front_path = front.app.state.front_path  # type: ignore[attr-defined]
+        path = "/api/v1/projects/catl-ly9"
+        first = front.get(path)
+        with shared_database.begin() as connection:
+            connection.exec_driver_sql("UPDATE projects SET rendered = NULL WHERE id = 'catl-ly9'")
+        before = front_path.answered
+        again = front.get(path, headers={"Cache-Control": "no-cache"})
+        assert front_path.answered == before  # no stored rendering: the application renders it
+        assert again.content == first.content
