@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     """Any single SQL statement running longer is cancelled and the request gets a 503."""
     connect_timeout_s: int = 3
     """How long to wait for a PostgreSQL connection before answering 503."""
+    database_pool_size: int = 20
+    """PostgreSQL connections each worker keeps open for the requests its worker threads serve
+    (and up to 10 more in a burst, closed after). Fewer than the requests served at once, and
+    connections are opened and closed under load, each a server process started and ended."""
     write_rate_per_minute: int = 120
     """Writes each API key may make per minute, across every process and replica sharing the
     database; more get a 429."""

@@ -49,7 +49,7 @@ def make_engine(
     pool: dict[str, Any] = (
         {"poolclass": SingletonThreadPool}
         if one_connection_per_thread
-        else {"pool_timeout": settings.connect_timeout_s}
+        else {"pool_timeout": settings.connect_timeout_s, "pool_size": settings.database_pool_size}
     )
     if not database_url.startswith("sqlite"):
         return create_engine(
@@ -274,11 +274,27 @@ class Sessions:
 
     loop: OpenReader
     pooled: OpenSession
+    read: OpenSession
+    """`pooled`, for reads only: autocommit on PostgreSQL (`_read_session_factory`)."""
 
 
 async def get_sessions() -> Sessions:
     """The read routes' database access (async, so that FastAPI resolves it on the loop)."""
-    return Sessions(loop=_loop_engine().connect, pooled=_session_factory())
+    return Sessions(
+        loop=_loop_engine().connect, pooled=_session_factory(), read=_read_session_factory()
+    )
+
+
+@lru_cache
+def _read_session_factory() -> sessionmaker[Session]:
+    """Sessions for reads. On PostgreSQL in autocommit: under READ COMMITTED each statement
+    reads a snapshot of its own, in a transaction or not, so BEGIN and ROLLBACK were two round
+    trips that changed nothing. (A CSV export asks for REPEATABLE READ, and gets its
+    transaction.) On SQLite a transaction is what keeps a read's statements on one snapshot."""
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 # scope="function": the session commits when the route returns, before the answer is sent, so

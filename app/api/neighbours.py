@@ -66,7 +66,7 @@ async def get_neighbours(
         return json_response(request, answer)
 
     # One count per way of referring: in a worker thread, off the event loop.
-    return await run_in_threadpool(read, sessions.pooled)
+    return await run_in_threadpool(read, sessions.read)
 
 
 def _route(router: APIRouter, collection: Collection) -> None:

@@ -53,7 +53,7 @@ async def list_records(
     # so that no list holds up the event loop and every other request on it.
     if wants_csv(request, query.format):
         return await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
-    return await run_in_threadpool(_list_json, collection, request, sessions.pooled, query, keys)
+    return await run_in_threadpool(_list_json, collection, request, sessions.read, query, keys)
 
 
 async def list_fields(
@@ -62,7 +62,7 @@ async def list_fields(
     """A page of records (JSON), each with only the keys `fields` names."""
     refuse_format(query, "JSON")
     keys = parse_sort(query.sort, collection.list_spec)
-    return await run_in_threadpool(_list_json, collection, request, sessions.pooled, query, keys)
+    return await run_in_threadpool(_list_json, collection, request, sessions.read, query, keys)
 
 
 async def list_csv(
@@ -143,7 +143,7 @@ async def get_record(
     names = expansion.expansions(collection, query)
     if (query.as_of is not None and collection.writable) or names:
         return await run_in_threadpool(
-            _record, collection, request, sessions.pooled, record_id, query.as_of, names
+            _record, collection, request, sessions.read, record_id, query.as_of, names
         )
     with sessions.loop() as reader:
         rendered = stored_rendering(session=reader, subject=collection.subject, record_id=record_id)
@@ -220,7 +220,7 @@ async def _stats(
         )
 
     # An aggregate reads every matching record: in a worker thread, off the event loop.
-    return await run_in_threadpool(stats, sessions.pooled)
+    return await run_in_threadpool(stats, sessions.read)
 
 
 def get_facets(
