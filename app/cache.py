@@ -8,7 +8,6 @@ no stale answer is ever served."""
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,11 +51,11 @@ def _footprint(body: bytes) -> int:
     return len(body) + ENTRY_BYTES
 
 
-@dataclass(frozen=True)
-class Entry:
-    start: Message
-    body: bytes
-    etag: bytes | None
+Entry = tuple[tuple[tuple[bytes, bytes], ...], bytes, bytes | None]
+"""A kept answer: the headers of a hit, the body and the ETag. Tuples of bytes only: the
+garbage collector stops tracking them after its first pass, so the tens of thousands a full
+cache holds add nothing to its full collections (50 to 90 ms each with them tracked, the worst
+of a record's p99 at 1 M)."""
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -134,18 +133,19 @@ class ResponseCache:
     async def _replay(
         self, entry: Entry, if_none_match: bytes, send: Send, *, with_body: bool
     ) -> None:
-        if if_none_match and entry.etag is not None and _matches(if_none_match, entry.etag):
-            headers = [
-                (b"etag", entry.etag),
+        headers, body, etag = entry
+        if if_none_match and etag is not None and _matches(if_none_match, etag):
+            unchanged = [
+                (b"etag", etag),
                 (b"cache-control", CACHE_CONTROL.encode()),
                 (b"x-cache", b"hit"),
-                *((name, value) for name, value in entry.start["headers"] if name in CORS),
+                *((name, value) for name, value in headers if name in CORS),
             ]
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.start", "status": 304, "headers": unchanged})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send(entry.start)
-        await send({"type": "http.response.body", "body": entry.body if with_body else b""})
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body if with_body else b""})
 
     def _keeping(self, key: tuple[Any, ...], revision: int, send: Send) -> Send:
         start: Message | None = None
@@ -174,10 +174,10 @@ class ResponseCache:
             return
         replaced = self.entries.pop(key, None)
         if replaced is not None:
-            self.size -= _footprint(replaced.body)
+            self.size -= _footprint(replaced[1])
         while self.entries and self.size + _footprint(body) > self.max_bytes:
             oldest = next(iter(self.entries))
-            self.size -= _footprint(self.entries.pop(oldest).body)
-        hit_headers = [*start["headers"], (b"x-cache", b"hit")]
-        self.entries[key] = Entry({**start, "headers": hit_headers}, body, headers.get(b"etag"))
+            self.size -= _footprint(self.entries.pop(oldest)[1])
+        hit_headers = tuple((bytes(name), bytes(value)) for name, value in start["headers"])
+        self.entries[key] = ((*hit_headers, (b"x-cache", b"hit")), body, headers.get(b"etag"))
         self.size += _footprint(body)

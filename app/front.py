@@ -17,8 +17,9 @@ from app.db import LoopConnection
 from app.http import CACHE_CONTROL, etag_matches, etag_of_bytes
 
 GZIP_MINIMUM_BYTES = 1000
-"""The application's `GZipMiddleware(minimum_size=...)`: a body this long or longer is
-compressed for a client that accepts gzip, and carries `Vary: Accept-Encoding` for any other."""
+"""The application's `GZipMiddleware(minimum_size=...)` (app/main.py): a body this long or
+longer is compressed for a client that accepts gzip, and carries `Vary: Accept-Encoding` for any
+other."""
 _CACHE_CONTROL = CACHE_CONTROL.encode()
 _JSON = b"application/json"
 _VARY = (b"vary", b"Origin")

@@ -31,7 +31,7 @@ from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
 from app.db import LoopConnection, SessionDep, get_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
-from app.front import RecordFrontPath
+from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
 from app.http import HeadAsGet, RouteIndex, json_response
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
@@ -95,8 +95,9 @@ def in_front(app: CityKB, connection: LoopConnection, cache_mb: int, paths: list
 
 
 def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = None) -> FastAPI:
-    """Build the CityKB application; the response cache reads revisions from `engine` (default:
-    the configured database) and keeps `response_cache_mb` (default: the setting)."""
+    """Build the CityKB application; the response cache and the front path read from `engine`
+    (default: the configured database), and the cache keeps `response_cache_mb` (default: the
+    setting; 0 turns both off)."""
     # Swagger UI and ReDoc from the assets fastapi-offline ships, on pages of our own
     # (`docs_router`): /docs and /redoc work with no internet.
     app = CityKB(
@@ -114,7 +115,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         ),
     )
     install_error_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(
