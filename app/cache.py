@@ -7,6 +7,7 @@ everything kept under an older one: so a write is visible at once through every 
 no stale answer is ever served."""
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +78,10 @@ class ResponseCache:
         self.app = app
         self.probe = probe
         self.max_bytes = max_bytes
-        self.entries: dict[tuple[Any, ...], Entry] = {}
+        # Oldest first. A dict would do, but taking its first key again and again walks past
+        # the slots of every key taken before it until the dict is next resized: 40 µs an
+        # eviction at 60,000 answers, and a pause of milliseconds now and then.
+        self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self.size = 0
         self.revision: int | None = None
 
@@ -176,8 +180,8 @@ class ResponseCache:
         if replaced is not None:
             self.size -= _footprint(replaced[1])
         while self.entries and self.size + _footprint(body) > self.max_bytes:
-            oldest = next(iter(self.entries))
-            self.size -= _footprint(self.entries.pop(oldest)[1])
+            _, (_, evicted, _) = self.entries.popitem(last=False)
+            self.size -= _footprint(evicted)
         hit_headers = tuple((bytes(name), bytes(value)) for name, value in start["headers"])
         self.entries[key] = ((*hit_headers, (b"x-cache", b"hit")), body, headers.get(b"etag"))
         self.size += _footprint(body)

@@ -187,9 +187,11 @@ class LoopConnection:
     thread. In autocommit: each read sees the latest commit.
 
     A failure (the database down, a schema not yet migrated) closes it and raises; for
-    `RETRY_S` after, `read` raises at once rather than hold the loop trying again."""
+    `RETRY_S` after, `read` raises at once rather than hold the loop trying again. Its
+    connection comes from `engine`, which should never make it wait (`loop_engine`): it is
+    opened on the loop."""
 
-    RETRY_S = 1.0
+    RETRY_S = 5.0
 
     def __init__(self, engine: Callable[[], Engine]) -> None:
         self._engine = engine
@@ -252,7 +254,8 @@ def _close_quietly(connection: Any) -> None:
 
 
 @lru_cache
-def _loop_engine() -> Engine:
+def loop_engine() -> Engine:
+    """The engine of reads on the event loop: one connection per thread, never waited for."""
     return make_engine(
         get_settings().database_url, lock_wait_ms=LOOP_LOCK_WAIT_MS, one_connection_per_thread=True
     )
@@ -281,7 +284,7 @@ class Sessions:
 async def get_sessions() -> Sessions:
     """The read routes' database access (async, so that FastAPI resolves it on the loop)."""
     return Sessions(
-        loop=_loop_engine().connect, pooled=_session_factory(), read=_read_session_factory()
+        loop=loop_engine().connect, pooled=_session_factory(), read=_read_session_factory()
     )
 
 

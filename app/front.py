@@ -8,18 +8,24 @@ application gives the same request, header for header and byte for byte
 (`tests/test_front_path.py` compares them). Every request it cannot answer so goes to the
 application unchanged."""
 
+import re
 from collections.abc import Callable, Iterable
 
+from starlette._utils import get_route_path  # as the application's router reads the path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.collections.base import Collection
 from app.db import LoopConnection
 from app.http import CACHE_CONTROL, etag_matches, etag_of_bytes
+from app.models.base import SLUG_LENGTH, SLUG_PATTERN
 
 GZIP_MINIMUM_BYTES = 1000
 """The application's `GZipMiddleware(minimum_size=...)` (app/main.py): a body this long or
 longer is compressed for a client that accepts gzip, and carries `Vary: Accept-Encoding` for any
 other."""
+_RECORD_ID = re.compile(SLUG_PATTERN)
+"""What the application accepts as a record's id (any other is a 422 problem from it, without a
+read); no longer than a stored id can be."""
 _CACHE_CONTROL = CACHE_CONTROL.encode()
 _JSON = b"application/json"
 _VARY = (b"vary", b"Origin")
@@ -31,9 +37,9 @@ _VARY_LARGE = (b"vary", b"Accept-Encoding, Origin")
 class RecordFrontPath:
     """Answers `GET {prefix}/{collection}/{id}`, with no query string, for a record that has a
     stored rendering; it stands aside, and the application answers, for anything else:
-    another method or path, a query, an `Origin` (CORS headers), gzip for a body the
-    application compresses, no such record, a record not yet rendered, a database failure, or
-    the application still preparing its database."""
+    another method or path, a query, an id the application refuses, an `Origin` (CORS
+    headers), gzip for a body the application compresses, no such record, a record not yet
+    rendered, a database failure, or the application still preparing its database."""
 
     def __init__(
         self,
@@ -70,14 +76,17 @@ class RecordFrontPath:
         await send({"type": "http.response.body", "body": body})
 
     def _answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        path: str = scope["path"]
-        if scope["method"] != "GET" or scope["query_string"] or not path.startswith(self.prefix):
+        if scope["method"] != "GET" or scope["query_string"]:
+            return None
+        path = get_route_path(scope)
+        if not path.startswith(self.prefix) or path in self.taken:
             return None
         segments = path[len(self.prefix) :].split("/")
-        if len(segments) != 2 or path in self.taken:
+        if len(segments) != 2:
             return None
         table = self.tables.get(segments[0])
-        if table is None or not segments[1]:
+        record_id = segments[1]
+        if table is None or len(record_id) > SLUG_LENGTH or not _RECORD_ID.fullmatch(record_id):
             return None
         encoding = if_none_match = None
         # The first of a repeated header, as the application (Starlette's `Headers.get`) reads it.
@@ -93,7 +102,7 @@ class RecordFrontPath:
             if not self.prepared:
                 return None
         try:
-            row = self.connection.read(self._statement(table), (segments[1],))
+            row = self.connection.read(self._statement(table), (record_id,))
         except Exception:  # the application reports it
             return None
         if row is None or row[0] is None:

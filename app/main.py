@@ -29,7 +29,7 @@ from app.api.routes import collection_router
 from app.cache import ResponseCache, RevisionProbe
 from app.collections.catalog import DOCUMENTED
 from app.config import get_settings
-from app.db import LoopConnection, SessionDep, get_engine
+from app.db import LoopConnection, SessionDep, get_engine, loop_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
 from app.http import HeadAsGet, RouteIndex, json_response
@@ -149,7 +149,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     )
     cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
     if cache_mb > 0:
-        connection = LoopConnection(get_engine if engine is None else lambda: engine)
+        connection = LoopConnection(loop_engine if engine is None else lambda: engine)
         in_front(app, connection, cache_mb, [path for paths in served.values() for path in paths])
 
     def openapi() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import OperationalError, SAWarning
 from sqlalchemy.orm import Session
+from starlette._utils import get_route_path  # as the application's router reads the path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT
@@ -162,7 +163,7 @@ class AnswerWhilePreparing:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(WAITS_FOR_PREPARATION):
+        if scope["type"] == "http" and get_route_path(scope).startswith(WAITS_FOR_PREPARATION):
             prepared = getattr(scope["app"].state, "prepared", None)
             if prepared is not None and not prepared.is_set():
                 await problem_response(unavailable(STARTING))(scope, receive, send)

@@ -79,9 +79,13 @@ ASIDE = [
     ("/api/v1/no-such-collection/catl-ly9", {}),
     ("/api/v1/stats/projects", {}),
     ("/api/v1/projects/catl-ly8", {"Accept-Encoding": "gzip"}),
+    ("/api/v1/projects/CATL-LY9", {}),
+    ("/api/v1/projects/%00", {}),
+    ("/api/v1/projects/" + "a" * 201, {}),
 ]
 """Requests the front path leaves to the application: a query, an `Origin`, no such record, a
-path of another shape or another route's, and a body the application compresses."""
+path of another shape or another route's, a body the application compresses, and ids the
+application refuses (422) before any read: PostgreSQL's driver refuses a NUL byte itself."""
 
 
 def test_the_front_path_stands_aside_for_what_it_cannot_answer_so(
@@ -99,6 +103,22 @@ def test_the_front_path_stands_aside_for_what_it_cannot_answer_so(
             assert (answer.status_code, answer.content) == (expected.status_code, expected.content)
             assert front.head(path, headers=sent).content == b""
             assert front_path.answered == before, path
+        # None of them cost the loop's connection: the next record is answered in front.
+        before = front_path.answered
+        compare(front, application, "/api/v1/projects/catl-ly9", **{"Accept-Encoding": "br"})
+        assert front_path.answered == before + 1
+
+
+def test_behind_a_proxy_prefix_the_front_path_reads_the_path_as_the_router_does(
+    shared_database: Engine,
+) -> None:
+    """uvicorn --root-path /api puts the prefix back on the path: the router reads
+    `/v1/projects/...`, which no route serves."""
+    with app_on(shared_database, response_cache_mb=4) as front:
+        proxied = TestClient(front.app, root_path="/api")
+        answer = proxied.get("/api/v1/projects/catl-ly9", headers={"Cache-Control": "no-cache"})
+        assert answer.status_code == 404
+        assert front.app.state.front_path.answered == 0  # type: ignore[attr-defined]
 
 
 def test_a_record_not_yet_rendered_is_left_to_the_application(shared_database: Engine) -> None:
