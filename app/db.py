@@ -202,7 +202,7 @@ class LoopConnection:
     def read(self, sql: str, parameters: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row `sql` selects, or None."""
         if time.monotonic() - self._failed_at < self.RETRY_S:
-            raise ConnectionError("the database failed less than a second ago")
+            raise ConnectionError(f"the database failed less than {self.RETRY_S:g} s ago")
         try:
             if self._driver is None:
                 self._open()
