@@ -14,7 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import LoopConnection
-from app.http import CACHE_CONTROL
+from app.http import CACHE_CONTROL, etag_matches
 
 log = logging.getLogger("citykb")
 CACHED_PREFIX = "/api/"
@@ -57,11 +57,6 @@ Entry = tuple[tuple[tuple[bytes, bytes], ...], bytes, bytes | None]
 garbage collector stops tracking them after its first passes, so the tens of thousands a full
 cache holds add nothing to its full collections (tracked, they made each one walk them all).
 """
-
-
-def _matches(if_none_match: bytes, etag: bytes) -> bool:
-    candidates = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
-    return b"*" in candidates or etag in candidates
 
 
 class ResponseCache:
@@ -138,7 +133,11 @@ class ResponseCache:
         self, entry: Entry, if_none_match: bytes, send: Send, *, with_body: bool
     ) -> None:
         headers, body, etag = entry
-        if if_none_match and etag is not None and _matches(if_none_match, etag):
+        if (
+            if_none_match
+            and etag is not None
+            and etag_matches(if_none_match.decode("latin-1"), etag.decode("latin-1"))
+        ):
             unchanged = [
                 (b"etag", etag),
                 (b"cache-control", CACHE_CONTROL.encode()),
@@ -182,6 +181,6 @@ class ResponseCache:
         while self.entries and self.size + _footprint(body) > self.max_bytes:
             _, (_, evicted, _) = self.entries.popitem(last=False)
             self.size -= _footprint(evicted)
-        hit_headers = tuple((bytes(name), bytes(value)) for name, value in start["headers"])
+        hit_headers = tuple((name, value) for name, value in start["headers"])
         self.entries[key] = ((*hit_headers, (b"x-cache", b"hit")), body, headers.get(b"etag"))
         self.size += _footprint(body)
