@@ -7,6 +7,8 @@ everything kept under an older one: so a write is visible at once through every 
 no stale answer is ever served."""
 
 import logging
+import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +22,9 @@ log = logging.getLogger("citykb")
 CACHED_PREFIX = "/api/"
 MAX_ENTRY_BYTES = 1 << 20
 REVISION_SQL = "SELECT value FROM kb_revision WHERE id = 1"
+ARRIVED = "citykb.arrived"
+"""The scope's key for when the server had the request's head (`time.monotonic()`), as
+`citykb serve` stamps it (app/server.py); a request without it reads the revision afresh."""
 CORS = frozenset({b"access-control-allow-origin", b"access-control-expose-headers", b"vary"})
 """What a 304 keeps of the kept answer's headers: the CORS middleware's, which it answers."""
 
@@ -28,19 +33,35 @@ class RevisionProbe:
     """Reads the revision counter on the event loop, through the loop's connection: one
     primary-key read is cheaper than a hop to a worker thread.
 
+    A read begun after a request arrived sees every write acknowledged before the client sent
+    it, so it answers every request that arrived before it began: the requests a busy server
+    reads in one pass share one read, and a write is still never followed by a stale answer.
+    A request with no arrival stamp (`ARRIVED`) gets a read of its own.
+
     Any failure (the database down, a schema not yet migrated) gives None: the cache stands
     aside and the request goes the normal way, which reports the problem."""
 
     def __init__(self, connection: LoopConnection) -> None:
         self.connection = connection
+        self.revision: int | None = None
+        self.read_at = -math.inf
+        """When the read that gave `revision` began."""
+        self.reads = 0
+        """How many reads it made (the tests read it)."""
 
-    def __call__(self) -> int | None:
+    def __call__(self, arrived: float | None = None) -> int | None:
+        if arrived is not None and arrived < self.read_at:
+            return self.revision
+        began = time.monotonic()
+        self.reads += 1
         try:
             row = self.connection.read(REVISION_SQL)
         except Exception as error:  # any failure means: answer without the cache
             log.debug("revision probe failed: %s", error)
-            return None
-        return None if row is None else int(row[0])
+            row = None
+        self.revision = None if row is None else int(row[0])
+        self.read_at = -math.inf if row is None else began
+        return self.revision
 
 
 ENTRY_BYTES = 256
@@ -69,7 +90,9 @@ class ResponseCache:
     A request with `Cache-Control: no-cache` is answered afresh (and its answer kept). Answers
     carry `X-Cache: hit` or `miss`."""
 
-    def __init__(self, app: ASGIApp, *, probe: Callable[[], int | None], max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, probe: Callable[[float | None], int | None], max_bytes: int
+    ) -> None:
         self.app = app
         self.probe = probe
         self.max_bytes = max_bytes
@@ -104,7 +127,7 @@ class ResponseCache:
                 origin = value if origin is None else origin
             elif name == b"cache-control" or name == b"pragma":
                 fresh = fresh or b"no-cache" in value
-        revision = self.probe()
+        revision = self.probe(scope.get(ARRIVED))
         if revision is None:
             await self.app(scope, receive, send)
             return

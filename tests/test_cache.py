@@ -2,10 +2,14 @@
 read as the app reads the request (a repeated `Accept` or `Accept-Encoding` cannot poison it)."""
 
 import gc
+import time
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette import types
 
+from app.cache import ARRIVED
 from app.models import Project, Scope
 from app.services.keys import create_key
 from tests.factories import app_on, assert_problem
@@ -142,3 +146,40 @@ def test_kept_answers_are_left_out_of_garbage_collection(shared_database: Engine
         gc.collect()
     assert [key for key in entries if gc.is_tracked(key)] == []
     assert [key for key, entry in entries.items() if gc.is_tracked(entry)] == []
+
+
+class Arrivals:
+    """Stamps each request's scope as `citykb serve` does (app/server.py), with `at`."""
+
+    def __init__(self, app: types.ASGIApp) -> None:
+        self.app = app
+        self.at = time.monotonic()
+
+    async def __call__(self, scope: types.Scope, receive: types.Receive, send: types.Send) -> None:
+        await self.app({**scope, ARRIVED: self.at}, receive, send)
+
+
+def test_requests_that_arrived_before_a_revision_read_share_it_and_none_after_a_write(
+    shared_database: Engine,
+) -> None:
+    worker, other_worker = (app_on(shared_database, response_cache_mb=4) for _ in range(2))
+    arrivals = Arrivals(worker.app)
+    stamped = TestClient(arrivals)
+    probe = worker.app.front.probe  # type: ignore[attr-defined]
+    before = stamped.get(PROJECT)
+    assert (before.headers["x-cache"], probe.reads) == ("miss", 1)
+    # Arrived before that read began (a server reads several heads in one pass): shared.
+    assert [stamped.get(PROJECT).headers["x-cache"] for _ in range(3)] == ["hit"] * 3
+    assert probe.reads == 1
+    other_worker.patch(
+        PROJECT,
+        json={"description": "Edited while the revision was kept."},
+        headers={**curator_headers(shared_database), "If-Match": before.headers["etag"]},
+    ).raise_for_status()
+    arrivals.at = time.monotonic()  # sent once the write was answered
+    after = stamped.get(PROJECT)
+    assert after.json()["description"] == "Edited while the revision was kept."
+    assert (after.headers["x-cache"], probe.reads) == ("miss", 2)
+    # Without a stamp (another server), every request reads the revision.
+    worker.get(PROJECT)
+    assert probe.reads == 3

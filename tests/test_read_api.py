@@ -326,6 +326,43 @@ def test_headers_that_trickle_in_get_a_408(fresh_database_url: str, parser: str)
             assert client.recv(65536) == b""  # and the connection is closed
 
 
+def one_answer(client: socket.socket) -> bytes:
+    """One whole answer (its head and the body its content-length gives) from a connection."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        received = client.recv(65536)
+        assert received, f"the connection closed after {answer!r}"
+        answer += received
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(re.search(rb"content-length: (\d+)", head, re.IGNORECASE)[1])  # type: ignore[index]
+    while len(body) < length:
+        received = client.recv(65536)
+        assert received, "the connection closed during the body"
+        body += received
+    return head
+
+
+@PARSERS
+def test_the_head_deadline_starts_again_at_each_answer(
+    fresh_database_url: str, parser: str
+) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with server(fresh_database_url, "--http", parser, HEADER_TIMEOUT_S="1") as (_, base):
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            time.sleep(0.6)
+            client.sendall(request)
+            assert one_answer(client).startswith(b"HTTP/1.1 200")
+            time.sleep(0.6)  # past the connection's first deadline, not the answer's
+            client.sendall(request)
+            assert one_answer(client).startswith(b"HTTP/1.1 200")
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            answer = client.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 408"), answer
+            assert 0.5 < time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [

@@ -29,6 +29,7 @@ from app.errors import bad_parameter
 from app.listing.matching import matches
 from app.listing.params import NULL
 from app.listing.spec import ListSpec, SortKey, sort_signature
+from app.models.revision import Revision
 from app.reader import Reader, connection_of
 from app.text import has_control_characters
 
@@ -216,6 +217,8 @@ class PageStatements:
     counted: Select[Any]
     """The first seek with the count of all matches in each row (`matching`), for a page
     whose count is not kept: one statement instead of two."""
+    revised: Select[Any]
+    """The first seek, for a page whose count may be kept."""
     counting: Select[Any]
     params: dict[str, Any]
     """The values of this request, for statements that may have been built for another."""
@@ -225,7 +228,9 @@ class PageStatements:
         return statement.params(self.params)
 
 
-_PAGES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any], Select[Any]]] = {}
+_PAGES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any], Select[Any], Select[Any]]] = {}
+REVISION = select(Revision.value).where(Revision.id == 1)
+"""The knowledge base's revision, which every write advances."""
 
 
 def page_statements(
@@ -264,10 +269,14 @@ def page_statements(
     found = [seek.limit(page_limit) for seek in found]
     table = spec.model.__table__  # type: ignore[attr-defined]
     counting = select(func.count()).select_from(table).where(*filters.clauses, *filters.implied)
-    counted = found[0].add_columns(counting.scalar_subquery().label("matching"))
+    # Both with the knowledge base's revision in each row, read in the same snapshot as the
+    # page: a count kept for a revision is used only with a page of that revision.
+    revision = REVISION.scalar_subquery().label("revision")
+    counted = found[0].add_columns(counting.scalar_subquery().label("matching"), revision)
+    revised = found[0].add_columns(revision)
     if shape is not None:
-        _kept(_PAGES, shape, (found, counted, counting))
-    return PageStatements(found, counted, counting, params)
+        _kept(_PAGES, shape, (found, counted, revised, counting))
+    return PageStatements(found, counted, revised, counting, params)
 
 
 _AGGREGATES: dict[tuple[Any, ...], Select[Any]] = {}

@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import Select
+from sqlalchemy import Engine, Select
 from sqlalchemy.orm import Session
 
 from app.listing.cursor import decode_cursor, encode_cursor
@@ -50,7 +51,15 @@ class _Counts:
             self.totals[key] = total
 
 
-_COUNTS = _Counts(limit=10_000)
+_COUNTS: WeakKeyDictionary[Engine, _Counts] = WeakKeyDictionary()
+"""Per engine, so per database: each has revisions of its own."""
+
+
+def _counts_of(engine: Engine) -> _Counts:
+    counts = _COUNTS.get(engine)
+    if counts is None:
+        counts = _COUNTS[engine] = _Counts(limit=10_000)
+    return counts
 
 
 def _after(reader: Reader, spec: ListSpec, query: PageQuery, keys: list[SortKey]) -> Any:
@@ -65,36 +74,43 @@ def paginate(
     """One page of a filtered list in the order of `keys`: each record's rendering (JSON), and
     the total.
 
-    Counts are kept per revision of the knowledge base, read in the same transaction, so the
-    pages of one list (and its sorts and page sizes) count once, and any write starts afresh;
-    a count not kept comes with the page's first statement."""
+    Counts are kept per revision of the knowledge base, which the page's first statement
+    reads in its own snapshot, so the pages of one list (and its sorts and page sizes) count
+    once, and any write starts afresh; a count not kept comes with that statement."""
     after = _after(session, spec, query, keys)
     statements = page_statements(session, spec, query, keys, after, query.limit)
     connection = connection_of(session)
     filters = query.model_dump(mode="json", exclude=set(PAGE_PARAMETERS))
-    revision = current_revision(session=connection)
     # Decoded: orjson's bytes keep a buffer of 4 KB or so, whatever their length.
     count_key = (spec.subject, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS).decode())
-    total = _COUNTS.get(revision, count_key)
+    counts = _counts_of(connection.engine)
+    newest = counts.revision
+    kept = counts.get(newest, count_key)
+    revision: int | None = None
+    total: int | None = None
     wanted = query.limit + 1
     rows: list[Any] = []
     for number, seek in enumerate(statements.seeks):
-        if number == 0 and total is None:
-            seek = statements.counted
+        if number == 0:
+            seek = statements.counted if kept is None else statements.revised
         params = {**statements.params, "page_limit": wanted - len(rows)}
         found = connection.execute(seek, params).all()
-        if number == 0 and total is None:
-            total = found[0].matching if found else None
+        if number == 0 and found:
+            revision = found[0].revision or 0
+            total = found[0].matching if kept is None else kept if revision == newest else None
         rows += found
         if len(rows) >= wanted:
             break
-    if total is None:  # the first statement found no rows; past the end, or no matches
+    if revision is None:  # the first statement found no rows: past the end, or no matches
+        revision = current_revision(session=connection)
+        total = kept if revision == newest else None
+    if total is None:
         total = (
             0
-            if query.cursor is None
+            if query.cursor is None and not rows
             else connection.scalar(statements.counting, statements.params) or 0
         )
-    _COUNTS.put(revision, count_key, total)
+    counts.put(revision, count_key, total)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
