@@ -87,8 +87,9 @@ class ResponseCache:
     `GET`. It stands in front of the whole application (`app.main.CityKB`), so that what it
     keeps is the answer as the client got it.
 
-    A request with `Cache-Control: no-cache` is answered afresh (and its answer kept). Answers
-    carry `X-Cache: hit` or `miss`."""
+    A request with `Cache-Control: no-cache` (or `Pragma: no-cache`) is answered by the
+    application without the revision read that keeping its answer would need, and its answer
+    is not kept. Answers carry `X-Cache: hit` or `miss`."""
 
     def __init__(
         self, app: ASGIApp, *, probe: Callable[[float | None], int | None], max_bytes: int
@@ -127,6 +128,9 @@ class ResponseCache:
                 origin = value if origin is None else origin
             elif name == b"cache-control" or name == b"pragma":
                 fresh = fresh or b"no-cache" in value
+        if fresh:  # answered by the application, and not kept
+            await self.app(scope, receive, _missed(send))
+            return
         revision = self.probe(scope.get(ARRIVED))
         if revision is None:
             await self.app(scope, receive, send)
@@ -142,7 +146,7 @@ class ResponseCache:
             b"gzip" in (encoding or b""),
             origin,  # the CORS headers answer it
         )
-        entry = None if fresh else self.entries.get(key)
+        entry = self.entries.get(key)
         heading = scope["method"] == "HEAD"
         if entry is not None:
             await self._replay(entry, if_none_match or b"", send, with_body=not heading)
@@ -176,16 +180,17 @@ class ResponseCache:
     def _keeping(self, key: tuple[Any, ...], revision: int, send: Send) -> Send:
         start: Message | None = None
 
+        marked = _missed(send)
+
         async def keep(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = message
-                message = {**message, "headers": [*message["headers"], (b"x-cache", b"miss")]}
             elif message["type"] == "http.response.body" and start is not None:
                 if not message.get("more_body", False):
                     self._store(key, revision, start, message.get("body", b""))
                 start = None  # a streamed body is not kept
-            await send(message)
+            await marked(message)
 
         return keep
 
@@ -207,3 +212,14 @@ class ResponseCache:
         hit_headers = tuple((name, value) for name, value in start["headers"])
         self.entries[key] = ((*hit_headers, (b"x-cache", b"hit")), body, headers.get(b"etag"))
         self.size += _footprint(body)
+
+
+def _missed(send: Send) -> Send:
+    """`send`, marking the answer `X-Cache: miss`."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message["headers"], (b"x-cache", b"miss")]}
+        await send(message)
+
+    return marked

@@ -183,3 +183,17 @@ def test_requests_that_arrived_before_a_revision_read_share_it_and_none_after_a_
     # Without a stamp (another server), every request reads the revision.
     worker.get(PROJECT)
     assert probe.reads == 3
+
+
+def test_a_no_cache_request_reads_no_revision_and_is_not_kept(shared_database: Engine) -> None:
+    client = app_on(shared_database, response_cache_mb=4)
+    probe = client.app.front.probe  # type: ignore[attr-defined]
+    fresh = {"Cache-Control": "no-cache"}
+    answers = [
+        client.get(PROJECT, headers=fresh),
+        client.get(PROJECT, headers={"Pragma": "no-cache"}),
+    ]
+    assert [answer.headers["x-cache"] for answer in answers] == ["miss", "miss"]
+    assert (probe.reads, len(client.app.front.entries)) == (0, 0)  # type: ignore[attr-defined]
+    assert client.get(PROJECT).headers["x-cache"] == "miss"
+    assert client.get(PROJECT, headers=fresh).content == answers[0].content
