@@ -2,9 +2,10 @@
 
 Every write advances the knowledge base's revision in its own transaction
 (app/projections/upkeep.py), whichever worker, replica or command makes it. Before
-answering, the cache reads the current revision from the database, one indexed row, and drops
-everything kept under an older one: so a write is visible at once through every process, and
-no stale answer is ever served."""
+answering, the cache reads the current revision from the database (one indexed row; one read
+serves every request that arrived before it began) and drops everything kept under an older
+one: so a write is visible at once through every process, and no stale answer is ever
+served."""
 
 import logging
 import math

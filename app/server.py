@@ -175,8 +175,15 @@ class GuardedHttpToolsProtocol(HeadGuard, HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline:
+        queued = bool(self.pipeline)
+        if queued:
+            # A pipelined request, read before this answer was sent, arrives now: stamped when
+            # its head was read, it could share a revision read from before a write this
+            # answer acknowledged.
+            cycle, _ = self.pipeline[-1]
+            cycle.scope[ARRIVED] = time.monotonic()  # type: ignore[literal-required]
+        super().on_response_complete()  # starts the request queued, if any
+        if not self.transport.is_closing() and not queued:
             self._in_head = True  # the next head, which may have begun to arrive
             self._await_headers()
 

@@ -9,7 +9,7 @@ import io
 import re
 import socket
 import time
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.collections.catalog import DOCUMENTED
+from app.db import make_engine
+from app.models import Project, Scope
+from app.services.keys import create_key
 from tests.factories import (
     COLLECTION_TAGS,
     PROJECTS_PATH,
@@ -326,20 +329,18 @@ def test_headers_that_trickle_in_get_a_408(fresh_database_url: str, parser: str)
             assert client.recv(65536) == b""  # and the connection is closed
 
 
-def one_answer(client: socket.socket) -> bytes:
-    """One whole answer (its head and the body its content-length gives) from a connection."""
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        received = client.recv(65536)
-        assert received, f"the connection closed after {answer!r}"
-        answer += received
-    head, _, body = answer.partition(b"\r\n\r\n")
+def one_answer(answers: BinaryIO) -> bytes:
+    """The next whole answer on a connection (`socket.makefile("rb")`): its head and the body
+    its content-length gives."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = answers.readline()
+        assert line, f"the connection closed after {head!r}"
+        head += line
     length = int(re.search(rb"content-length: (\d+)", head, re.IGNORECASE)[1])  # type: ignore[index]
-    while len(body) < length:
-        received = client.recv(65536)
-        assert received, "the connection closed during the body"
-        body += received
-    return head
+    body = answers.read(length)
+    assert len(body) == length, "the connection closed during the body"
+    return head + body
 
 
 @PARSERS
@@ -350,17 +351,79 @@ def test_the_head_deadline_starts_again_at_each_answer(
     with server(fresh_database_url, "--http", parser, HEADER_TIMEOUT_S="1") as (_, base):
         address = urlsplit(base)
         with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            answers = client.makefile("rb")
             time.sleep(0.6)
             client.sendall(request)
-            assert one_answer(client).startswith(b"HTTP/1.1 200")
+            assert one_answer(answers).startswith(b"HTTP/1.1 200")
             time.sleep(0.6)  # past the connection's first deadline, not the answer's
             client.sendall(request)
-            assert one_answer(client).startswith(b"HTTP/1.1 200")
+            assert one_answer(answers).startswith(b"HTTP/1.1 200")
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
             started = time.monotonic()
             answer = client.recv(65536)
             assert answer.startswith(b"HTTP/1.1 408"), answer
             assert 0.5 < time.monotonic() - started < 5
+
+
+@PARSERS
+def test_a_pipelined_request_is_not_cut_off_by_a_head_deadline(
+    fresh_database_url: str, parser: str
+) -> None:
+    """A request read behind another waits for it; once started, it is no head awaited."""
+    body = b'{"id": "pipelined"}'
+    post = (
+        b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    with server(fresh_database_url, "--http", parser, HEADER_TIMEOUT_S="1") as (_, base):
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            answers = client.makefile("rb")
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + post)
+            assert one_answer(answers).startswith(b"HTTP/1.1 200")
+            time.sleep(1.5)  # the second request's body comes later than a head may
+            client.sendall(body)
+            assert one_answer(answers).startswith(b"HTTP/1.1 401")
+
+
+def test_a_keep_alive_connection_sees_a_write_made_between_its_requests(
+    fresh_database_url: str,
+) -> None:
+    """The server stamps each request when it arrives, and the response cache shares a
+    revision read only among requests that arrived before it began (app/cache.py): a request
+    read ahead of a write's answer (pipelined) arrives when it is started."""
+    get = b"GET /api/v1/projects/catl-ly9 HTTP/1.1\r\nHost: x\r\n\r\n"
+    with server(fresh_database_url, RESPONSE_CACHE_MB="4") as (_, base):
+        address = urlsplit(base)
+        engine = make_engine(fresh_database_url)
+        with Session(engine) as session, session.begin():
+            _, token = create_key(session=session, name="pipeliner", scope=Scope.curator)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            answers = client.makefile("rb")
+            client.sendall(get)
+            assert b"x-cache: miss" in one_answer(answers)
+            client.sendall(get)
+            kept = one_answer(answers)
+            assert b"x-cache: hit" in kept
+            with Session(engine) as session, session.begin():
+                project = session.get(Project, "catl-ly9")
+                assert project is not None
+                project.description = "Edited between two requests."
+            client.sendall(get)
+            edited = one_answer(answers)
+            assert b"Edited between two requests." in edited
+            etag = re.search(rb"etag: (\S+)", edited)[1]  # type: ignore[index]
+            body = b'{"description": "Edited by a pipelined request."}'
+            patch = (
+                b"PATCH /api/v1/projects/catl-ly9 HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\nIf-Match: " + etag + b"\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+            )
+            client.sendall(get + patch + body + get)  # read together, answered in turn
+            assert b"x-cache: hit" in one_answer(answers)
+            assert one_answer(answers).startswith(b"HTTP/1.1 200")
+            assert b"Edited by a pipelined request." in one_answer(answers)
+        engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -220,6 +220,7 @@ class PageStatements:
     revised: Select[Any]
     """The first seek, for a page whose count may be kept."""
     counting: Select[Any]
+    """The count of all matches, and the revision it counted."""
     params: dict[str, Any]
     """The values of this request, for statements that may have been built for another."""
 
@@ -268,12 +269,14 @@ def page_statements(
     page_limit: Any = bindparam("page_limit", limit + 1)
     found = [seek.limit(page_limit) for seek in found]
     table = spec.model.__table__  # type: ignore[attr-defined]
-    counting = select(func.count()).select_from(table).where(*filters.clauses, *filters.implied)
-    # Both with the knowledge base's revision in each row, read in the same snapshot as the
-    # page: a count kept for a revision is used only with a page of that revision.
+    matching = select(func.count()).select_from(table).where(*filters.clauses, *filters.implied)
+    # Each with the knowledge base's revision, read in the same snapshot as what it counts or
+    # finds: a count is kept for the revision it counted, and used only with a page of that
+    # revision.
     revision = REVISION.scalar_subquery().label("revision")
-    counted = found[0].add_columns(counting.scalar_subquery().label("matching"), revision)
+    counted = found[0].add_columns(matching.scalar_subquery().label("matching"), revision)
     revised = found[0].add_columns(revision)
+    counting = matching.add_columns(revision)
     if shape is not None:
         _kept(_PAGES, shape, (found, counted, revised, counting))
     return PageStatements(found, counted, revised, counting, params)

@@ -27,28 +27,30 @@ from app.listing.stats import aggregate_result, facets_result
 from app.projections.rendering import stored_or_fresh
 from app.reader import Reader, connection_of
 from app.services.installation import cursor_key
-from app.services.revision import current_revision
 
 
 class _Counts:
-    """Totals of lists, kept for the newest revision of the knowledge base seen. A write makes
-    every kept total stale, so those of older revisions are dropped at once rather than held
-    until a limit."""
+    """Totals of lists, kept for one revision of the knowledge base: the one last counted. A
+    count at another (a write since, or a database rolled back or restored) drops them all.
+
+    Worker threads share it: the revision and its totals are one tuple, read and replaced
+    whole, so a total is never kept under a revision it was not counted at."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.revision = -1
-        self.totals: dict[tuple[str, str], int] = {}
+        self.kept: tuple[int, dict[tuple[str, str], int]] = (-1, {})
 
-    def get(self, revision: int, key: tuple[str, str]) -> int | None:
-        return self.totals.get(key) if revision == self.revision else None
+    def latest(self, key: tuple[str, str]) -> tuple[int, int | None]:
+        """The revision kept, and the total kept for `key` at it."""
+        revision, totals = self.kept
+        return revision, totals.get(key)
 
     def put(self, revision: int, key: tuple[str, str], total: int) -> None:
-        if revision > self.revision or len(self.totals) >= self.limit:
-            self.totals = {}
-            self.revision = max(self.revision, revision)
-        if revision == self.revision:
-            self.totals[key] = total
+        kept_revision, totals = self.kept
+        if revision != kept_revision or len(totals) >= self.limit:
+            totals = {}
+            self.kept = (revision, totals)
+        totals[key] = total
 
 
 _COUNTS: WeakKeyDictionary[Engine, _Counts] = WeakKeyDictionary()
@@ -84,8 +86,7 @@ def paginate(
     # Decoded: orjson's bytes keep a buffer of 4 KB or so, whatever their length.
     count_key = (spec.subject, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS).decode())
     counts = _counts_of(connection.engine)
-    newest = counts.revision
-    kept = counts.get(newest, count_key)
+    newest, kept = counts.latest(count_key)
     revision: int | None = None
     total: int | None = None
     wanted = query.limit + 1
@@ -97,20 +98,20 @@ def paginate(
         found = connection.execute(seek, params).all()
         if number == 0 and found:
             revision = found[0].revision or 0
-            total = found[0].matching if kept is None else kept if revision == newest else None
+            if kept is None:
+                total = found[0].matching
+            elif revision == newest:
+                total = kept
         rows += found
         if len(rows) >= wanted:
             break
-    if revision is None:  # the first statement found no rows: past the end, or no matches
-        revision = current_revision(session=connection)
-        total = kept if revision == newest else None
-    if total is None:
-        total = (
-            0
-            if query.cursor is None and not rows
-            else connection.scalar(statements.counting, statements.params) or 0
-        )
-    counts.put(revision, count_key, total)
+    if total is None and query.cursor is None and not rows:
+        total = 0  # page one found nothing: nothing matches
+    elif total is None:  # past a cursor, or a write since the kept count
+        total, revision = connection.execute(statements.counting, statements.params).one()
+        revision = revision or 0
+    if revision is not None:
+        counts.put(revision, count_key, total)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
