@@ -114,7 +114,7 @@ PING_AFTER_IDLE_S = 1.0
 def _ping_when_idle(engine: Engine) -> None:
     """Check a connection that sat in the pool (`PING_AFTER_IDLE_S`) before lending it: after
     the server restarted, the first request then reconnects instead of failing. A connection
-    in steady use is not pinged (a round trip that cost 7% of a list's throughput, and 25 ms of
+    in steady use is not pinged (a round trip that cost 7% of a list's throughput, and 20 ms of
     its p99); should its server have gone, its request fails (503). A failed ping, like a
     failed statement, has the pool replace every connection it had."""
 
