@@ -29,7 +29,7 @@ from app.errors import bad_parameter
 from app.listing.matching import matches
 from app.listing.params import NULL
 from app.listing.spec import ListSpec, SortKey, sort_signature
-from app.models.revision import Revision
+from app.models.revision import CURRENT_REVISION
 from app.reader import Reader, connection_of
 from app.text import has_control_characters
 
@@ -230,8 +230,6 @@ class PageStatements:
 
 
 _PAGES: dict[tuple[Any, ...], tuple[list[Select[Any]], Select[Any], Select[Any], Select[Any]]] = {}
-REVISION = select(Revision.value).where(Revision.id == 1)
-"""The knowledge base's revision, which every write advances."""
 
 
 def page_statements(
@@ -273,7 +271,7 @@ def page_statements(
     # Each with the knowledge base's revision, read in the same snapshot as what it counts or
     # finds: a count is kept for the revision it counted, and used only with a page of that
     # revision.
-    revision = REVISION.scalar_subquery().label("revision")
+    revision = CURRENT_REVISION.scalar_subquery().label("revision")
     counted = found[0].add_columns(matching.scalar_subquery().label("matching"), revision)
     revised = found[0].add_columns(revision)
     counting = matching.add_columns(revision)

@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, CheckConstraint, Integer
+from sqlalchemy import BigInteger, CheckConstraint, Integer, Select, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -15,3 +15,8 @@ class Revision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+CURRENT_REVISION: Select[int] = select(Revision.value).where(Revision.id == 1)
+"""The counter's value: read alone (`app.services.revision`), or inside a list page's
+statement, in its snapshot (`app.listing.statements`)."""

@@ -1,15 +1,13 @@
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
 from app.models import Revision
-
-CURRENT = select(Revision.value).where(Revision.id == 1)
-"""Built once: this runs on every list page (it keys the count cache)."""
+from app.models.revision import CURRENT_REVISION
 
 
 def current_revision(*, session: Session | Connection) -> int:
     """The revision counter, which every write advances."""
-    return session.scalar(CURRENT) or 0
+    return session.scalar(CURRENT_REVISION) or 0
 
 
 def advance_revision(*, session: Session) -> None:
