@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.collections.base import Collection
 from app.db import LoopConnection
-from app.http import CACHE_CONTROL, etag_matches, etag_of_bytes
+from app.http import CACHE_CONTROL, etag_held, etag_of_bytes
 from app.models.base import SLUG_LENGTH, SLUG_PATTERN
 
 GZIP_MINIMUM_BYTES = 1000
@@ -109,8 +109,9 @@ class RecordFrontPath:
             return None
         body = row[0] if isinstance(row[0], bytes) else row[0].encode()
         etag = etag_of_bytes(body)
-        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), etag):
-            return 304, [(b"etag", etag.encode()), (b"cache-control", _CACHE_CONTROL), _VARY], b""
+        held = None if if_none_match is None else etag_held(if_none_match.decode("latin-1"), etag)
+        if held is not None:
+            return 304, [(b"etag", held.encode()), (b"cache-control", _CACHE_CONTROL), _VARY], b""
         large = len(body) >= GZIP_MINIMUM_BYTES
         if large and b"gzip" in (encoding or b""):
             return None

@@ -6,6 +6,8 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from starlette._utils import get_route_path  # as FastAPI's router reads the path
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,18 +22,63 @@ def _digest(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
+def gzip_etag(etag: str) -> str:
+    """The ETag of the gzip coding of the answer tagged `etag`: strong validators differ between
+    a representation's codings (RFC 9110, 8.8.3), as `GZipWithItsOwnETag` sends them."""
+    return etag[:-1] + '-gzip"'
+
+
+def _named(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def etag_held(if_none_match: str, etag: str) -> str | None:
+    """Which tag of the answer tagged `etag` an `If-None-Match` value names (weakly): its gzip
+    coding's, or `etag` itself (also for `*`); None for neither. A 304 carries it."""
+    candidates = _named(if_none_match)
+    if gzip_etag(etag) in candidates:
+        return gzip_etag(etag)
+    return etag if etag in candidates or "*" in candidates else None
+
+
 def etag_matches(if_none_match: str, etag: str) -> bool:
-    """Whether an `If-None-Match` value names `etag` (weakly) or is `*`."""
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
+    """Whether an `If-None-Match` value names `etag` (weakly), or its gzip coding's, or is `*`."""
+    return etag_held(if_none_match, etag) is not None
 
 
 def not_modified(request: Request, etag: str) -> Response | None:
     """A 304 when `If-None-Match` names `etag` (or `*`), else None."""
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+    held = None if if_none_match is None else etag_held(if_none_match, etag)
+    if held is not None:
+        return Response(status_code=304, headers={"ETag": held, "Cache-Control": CACHE_CONTROL})
     return None
+
+
+def negotiated(response: Response) -> Response:
+    """`response`, marked as chosen by `Accept` (JSON or CSV), for the caches between."""
+    response.headers.add_vary_header("Accept")
+    return response
+
+
+class GZipWithItsOwnETag(GZipMiddleware):
+    """Starlette's gzip middleware, whose compressed answers carry the ETag of their coding
+    (`gzip_etag`), not the one of the uncompressed answer they were made from."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def retagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                etag = headers.get("etag")
+                if etag is not None and headers.get("content-encoding") == "gzip":
+                    headers["etag"] = gzip_etag(etag)
+            await send(message)
+
+        await super().__call__(scope, receive, retagged)
 
 
 def etag_of_bytes(body: bytes) -> str:
@@ -45,7 +92,7 @@ def check_if_match(request: Request, current: str) -> None:
     if header is None:
         raise AppError(428, "This write needs If-Match with the record's ETag (from a GET).")
     tags = {tag.strip() for tag in header.split(",")}
-    if "*" not in tags and current not in tags:
+    if "*" not in tags and current not in tags and gzip_etag(current) not in tags:
         raise AppError(
             412,
             "The record has changed since that ETag was issued; GET it again, then retry.",

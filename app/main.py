@@ -8,7 +8,6 @@ from typing import Any
 import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -32,7 +31,7 @@ from app.config import get_settings
 from app.db import LoopConnection, SessionDep, get_engine, loop_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
-from app.http import HeadAsGet, RouteIndex, json_response
+from app.http import GZipWithItsOwnETag, HeadAsGet, RouteIndex, json_response
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
 from app.services.health import database_is_reachable
@@ -115,7 +114,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         ),
     )
     install_error_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(GZipWithItsOwnETag, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(

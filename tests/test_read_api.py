@@ -214,6 +214,43 @@ def test_large_bodies_are_gzipped_and_small_ones_are_not(client: TestClient) -> 
     assert "content-encoding" not in small.headers
 
 
+def test_a_gzipped_answer_has_a_strong_etag_of_its_own(client: TestClient) -> None:
+    """Strong validators differ between a representation's codings (RFC 9110, 8.8.3); a tag
+    of either coding still revalidates, and still names the record's state to a write."""
+    path = "/api/v1/figures?limit=50"
+    gzipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert gzipped.content == plain.content  # decoded by the client
+    assert gzipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    for held in (gzipped.headers["etag"], plain.headers["etag"]):
+        again = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": held})
+        assert again.status_code == 304, held
+        assert again.headers["etag"] == held
+
+
+def test_an_answer_chosen_by_accept_says_so_in_vary(client: TestClient) -> None:
+    """The list and stats operations answer JSON or CSV by `Accept`: a cache between must
+    keep them apart. The `.json` and `.csv` operations, and `format=`, answer one way."""
+    for path in ("/api/v1/projects", "/api/v1/stats/projects?group_by=status"):
+        for accept in ("application/json", "text/csv"):
+            response = client.get(path, headers={"Accept": accept})
+            assert response.status_code == 200
+            assert "Accept" in vary(response), (path, accept)
+            revalidated = client.get(
+                path, headers={"Accept": accept, "If-None-Match": response.headers["etag"]}
+            )
+            assert revalidated.status_code == 304
+            assert "Accept" in vary(revalidated), (path, accept)
+    for path in ("/api/v1/projects.json", "/api/v1/projects.csv", "/api/v1/projects?format=csv"):
+        assert "Accept" not in vary(client.get(path)), path
+
+
+def vary(response: Any) -> list[str]:
+    return [name.strip() for name in response.headers.get("vary", "").split(",")]
+
+
 def test_cors_allows_reads_from_any_origin(client: TestClient) -> None:
     """A simple read and a read's preflight; that no origin may send credentials is
     tests/test_security.py::test_cors_never_lets_a_browser_send_credentials."""

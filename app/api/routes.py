@@ -26,7 +26,7 @@ from app.api.write_routes import add_write_routes, not_found
 from app.collections.base import Collection
 from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep
 from app.errors import AppError, bad_parameter
-from app.http import csv_response, json_bytes_response, json_response, wants_csv
+from app.http import csv_response, json_bytes_response, json_response, negotiated, wants_csv
 from app.listing.output import render_csv, render_page
 from app.listing.params import (
     FilterQuery,
@@ -52,8 +52,12 @@ async def list_records(
     # A page's count can read a long index range, whatever its filters: in a worker thread,
     # so that no list holds up the event loop and every other request on it.
     if wants_csv(request, query.format):
-        return await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
-    return await run_in_threadpool(_list_json, collection, request, sessions.read, query, keys)
+        answer = await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
+    else:
+        answer = await run_in_threadpool(
+            _list_json, collection, request, sessions.read, query, keys
+        )
+    return answer if query.format is not None else negotiated(answer)
 
 
 async def list_fields(
@@ -183,8 +187,9 @@ async def get_stats(
     collection: Collection, request: Request, sessions: SessionsDep, query: StatsQuery
 ) -> Response:
     """Counts and aggregates per group; CSV with `format=csv` or `Accept: text/csv`."""
-    as_csv = wants_csv(request, getattr(query, "format", None))
-    return await _stats(collection, request, sessions, query, as_csv=as_csv)
+    format_ = getattr(query, "format", None)
+    answer = await _stats(collection, request, sessions, query, as_csv=wants_csv(request, format_))
+    return answer if format_ is not None else negotiated(answer)
 
 
 async def get_stats_csv(
