@@ -169,11 +169,11 @@ def seeks(
 ) -> list[Select[Any]]:
     """The rows after `values` as statements to run in turn, each a seek in a sort index.
 
-    A one-key sort (`name`, `-investment_cny`, ... then `id`) compares `(key, id)` as a row
-    value, which the database answers by seeking straight to the cursor in the index; a nullable
-    key's nulls come after, from a second statement. Longer sorts keep the general keyset
-    condition."""
-    if len(keys) != 2 or keys[1].name != "id":
+    A one-key sort whose `id` goes the same way (`name,id`, `-investment_cny,-id`) compares
+    `(key, id)` as a row value, which the database answers by seeking straight to the cursor in
+    the index; a nullable key's nulls come after, from a second statement. Other sorts keep the
+    general keyset condition: a row value orders both columns one way."""
+    if len(keys) != 2 or keys[1].name != "id" or keys[0].descending != keys[1].descending:
         return [ordered(statement.where(_keyset(keys, values)), keys)]
     key, id_key = keys
     value, last_id = values
