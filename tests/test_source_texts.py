@@ -12,14 +12,14 @@ import orjson
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import make_engine
 from app.errors import AppError
 from app.migrate import prepare
-from app.models import Organization, Revision, Scope, SourceParagraph
+from app.models import Organization, Revision, Scope, Source, SourceParagraph
 from app.services.keys import create_key
 from app.services.seed_file import SeedError
 from app.services.seeding import seed_database
@@ -121,6 +121,53 @@ def test_an_import_whose_quote_is_not_in_its_paragraph_is_refused(
         }
     ]
     assert client.get("/api/v1/projects/imported-00001").status_code == 404
+
+
+def source_line(**changes: Any) -> str:
+    """The seed's source record as an import line, with `changes`."""
+    data = yaml.safe_load(get_settings().seed_path.read_text(encoding="utf-8"))
+    source = next(record for record in data["sources"] if record["id"] == SOURCE_ID)
+    citations = [{"source_id": SOURCE_ID, **citation} for citation in source["citations"]]
+    record = {**source, "citations": citations, **changes}
+    return orjson.dumps({"collection": "sources", "record": record}, default=str).decode()
+
+
+def test_an_import_cannot_move_a_source_off_its_registered_text(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """A paragraph count other than the registered text's would leave citations of paragraphs
+    with no text, which no quote check could read (or of paragraphs cut off)."""
+    registered = client.get(f"/api/v1/sources/{SOURCE_ID}").json()["paragraph_count"]
+    for count in (registered + 6, registered - 10):
+        body = jsonl(source_line(paragraph_count=count))
+        problem = assert_problem(client.post("/api/v1/import", content=body, headers=admin), 422)
+        assert problem["errors"][0]["loc"] == [
+            "body",
+            "line 1",
+            f"sources[{SOURCE_ID}].paragraph_count",
+        ], problem
+    assert client.get(f"/api/v1/sources/{SOURCE_ID}").json()["paragraph_count"] == registered
+    body = jsonl(source_line(paragraph_count=registered))
+    assert client.post("/api/v1/import", content=body, headers=admin).status_code == 200
+
+
+def test_a_quote_of_a_paragraph_with_no_registered_text_is_refused(
+    client: TestClient, session: Session, curator: dict[str, str]
+) -> None:
+    """Were a source ever longer than its text, a quote of a paragraph past it is refused: there
+    is nothing to find it in."""
+    session.execute(
+        update(Source)
+        .where(Source.id == SOURCE_ID)
+        .values(paragraph_count=Source.paragraph_count + 6)
+    )
+    beyond = session.scalar(select(Source.paragraph_count).where(Source.id == SOURCE_ID))
+    record = {
+        "name": "编造区",
+        "citations": [{**cite("name"), "paragraph": beyond, "quote": "原文中没有"}],
+    }
+    problem = assert_problem(client.post("/api/v1/districts", json=record, headers=curator), 422)
+    assert [error["loc"][-1] for error in problem["errors"]] == ["paragraph"], problem
 
 
 def broken_seed(tmp_path: Path, quote: str) -> Path:

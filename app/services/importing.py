@@ -288,5 +288,5 @@ def import_records(
         return apply_seed(
             session=session, seed=seed, log=_History(session, actor, progress), dry_run=dry_run
         )
-    except SeedError as error:  # a parent cycle
-        raise ImportProblemError(error.problems) from None
+    except SeedError as error:  # a parent cycle, or a source moved off its registered text
+        raise ImportProblemError(_with_lines(error.problems, lines)) from None

@@ -78,11 +78,13 @@ class Passages:
 
     def problem(self, source_id: str, paragraph: int, quote: str) -> tuple[str, str] | None:
         """What is wrong with this quote of this paragraph, as (field, problem); None if it is
-        the source's text, or there is no text to check it against."""
+        the source's text, or the source has no text to check it against (seeding)."""
         if source_id not in self.registered:
             return ("source_id", NO_TEXT.format(source_id)) if self.required else None
         text = self.texts.get((source_id, paragraph))
-        if text is not None and quote not in text:
+        if text is None:
+            return "paragraph", f"the registered text of {source_id!r} has no paragraph {paragraph}"
+        if quote not in text:
             return "quote", f"not found verbatim in paragraph {paragraph} of {source_id!r}"
         return None
 

@@ -18,7 +18,7 @@ from app.projections.rendering import stored_renderings
 from app.projections.upkeep import projections_deferred
 from app.services.rules import citation_rows, record_values
 from app.services.seed_file import SeedError, SeedReport, read_seed_file
-from app.services.source_texts import passages_for_seeding
+from app.services.source_texts import passages_for_seeding, registered_lengths
 
 
 def _parents_first(records: list[Any]) -> list[Any]:
@@ -90,6 +90,16 @@ def apply_seed(
     """Insert or update every seed record by id, a batch at a time; records not in the seed are
     left alone. A dry run only reads, and counts what would change."""
     report = SeedReport()
+    lengths = registered_lengths(session=session, source_ids=[source.id for source in seed.sources])
+    moved = [
+        f"sources[{source.id}].paragraph_count: {source.paragraph_count} is not the "
+        f"{lengths[source.id]} paragraphs of its registered text, which every quote of it is "
+        "checked against (register a text of another length with `citykb sources text`)"
+        for source in seed.sources
+        if source.id in lengths and source.paragraph_count != lengths[source.id]
+    ]
+    if moved:
+        raise SeedError(moved)
     if session.get_bind().dialect.name == "postgresql":
         # Each batch's queries are alike but for their ids, so the driver prepares them, and
         # PostgreSQL would settle on a generic plan costed on the tables as they were before

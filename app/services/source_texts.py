@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.collections.catalog import BY_SUBJECT
@@ -69,6 +69,19 @@ def cited_text(
                     texts[(source_id, number)] = text
     registered = {source_id for source_id, number in texts if number == 1}
     return counts, Passages(texts, registered, required)
+
+
+def registered_lengths(*, session: Session, source_ids: Collection[str]) -> dict[str, int]:
+    """How many paragraphs the registered text of each of these sources has (those with one)."""
+    lengths: dict[str, int] = {}
+    for sources in _chunks(set(source_ids)):
+        counted = (
+            select(SourceParagraph.source_id, func.count())
+            .where(SourceParagraph.source_id.in_(sources))
+            .group_by(SourceParagraph.source_id)
+        )
+        lengths.update((source_id, count) for source_id, count in session.execute(counted))
+    return lengths
 
 
 def passages_for_seeding(*, session: Session, cited: set[tuple[str, int]]) -> Passages:
