@@ -6,14 +6,23 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import BigInteger
 
+from app.collections.catalog import DOCUMENTED
 from app.collections.figures import COLLECTION as FIGURES
 from app.collections.projects import COLLECTION as PROJECTS
 from app.collections.zero_carbon_factories import COLLECTION as FACTORIES
 from app.errors import AppError
-from app.integers import INT32_MAX, INT64_MAX, SAFE_INTEGER_MAX
+from app.integers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, SAFE_INTEGER_MAX
 from app.listing.cursor import decode_cursor, encode_cursor, seal, unseal
-from app.listing.params import bound, group_fields, parse_sort, select_fields
+from app.listing.params import (
+    CURSOR_MAX_LENGTH,
+    PageQuery,
+    bound,
+    group_fields,
+    parse_sort,
+    select_fields,
+)
 from app.listing.spec import SortKey
 from app.listing.statements import filter_clauses
 
@@ -125,6 +134,31 @@ def test_a_cursor_holding_what_no_row_could_hold_is_refused(sort: str, values: l
     }
     cursor = seal(payload, key=KEY, scope="project")
     refused(lambda: decode_cursor(cursor, keys, scope="project", key=KEY), "cursor")
+
+
+def widest(column: Any) -> Any:
+    """The value of `column` that takes the most room in a cursor."""
+    python_type = column.type.python_type
+    if python_type is str:
+        return "\U00020000" * column.type.length  # four bytes in UTF-8 each
+    if python_type is dt.date:
+        return dt.date(9999, 12, 31)
+    if python_type is float:
+        return -1.7976931348623157e308
+    return INT64_MIN if isinstance(column.type, BigInteger) else INT32_MIN
+
+
+@pytest.mark.parametrize("collection", DOCUMENTED, ids=lambda collection: collection.tag)
+def test_every_cursor_a_list_can_issue_is_one_it_takes(collection: Any) -> None:
+    """Sorted by every key at once, on a record whose sort values are as wide as their columns
+    allow: the cursor fits the length `cursor` is declared with, and reads back."""
+    spec = collection.list_spec
+    keys = parse_sort(",".join("-" + name for name in spec.sortable), spec)
+    row = Row(**{key.column.key: widest(key.column) for key in keys})
+    cursor = encode_cursor(keys, row, key=KEY, scope=collection.subject)
+    assert len(cursor) <= CURSOR_MAX_LENGTH
+    assert decode_cursor(cursor, keys, scope=collection.subject, key=KEY)
+    PageQuery.model_validate({"cursor": cursor})
 
 
 def test_a_year_cursor_is_bounded_by_its_32_bit_column() -> None:

@@ -27,6 +27,9 @@ MAX_REPEATED = 100
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+CURSOR_MAX_LENGTH = 4096
+"""Room for the widest cursor a list can issue: sorted by every key, on a record whose values
+are as wide as their columns allow (2,126 characters, `/sources`; tests/test_listing.py)."""
 """A cursor as the server writes it: URL-safe base64 without padding (empty: the first page)."""
 
 
@@ -80,7 +83,7 @@ class PageQuery(BaseModel):
     limit: int = Field(20, ge=1, le=200, description="Records per page, 1 to 200.", examples=[20])
     cursor: str | None = Field(
         None,
-        max_length=1000,
+        max_length=CURSOR_MAX_LENGTH,
         pattern=CURSOR_PATTERN,
         description=(
             "Opaque position from a previous page's `next_cursor` (URL-safe base64); omit, or "
