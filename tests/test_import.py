@@ -25,7 +25,7 @@ from app.services.importing import import_records
 from app.services.keys import create_key
 from app.services.seed_file import SeedError, read_seed_file
 from app.services.seeding import seed_database
-from tests.factories import assert_problem, jsonl, project_line, register_source_text
+from tests.factories import assert_problem, cite, jsonl, project_line, register_source_text
 
 SOURCE = "changzhou-city-work-conference-2025"
 
@@ -78,6 +78,43 @@ def test_one_bad_line_changes_nothing_and_is_named(
     } in problem["errors"]
     assert {tuple(error["loc"][:2]) for error in problem["errors"]} == {("body", "line 2")}
     assert counts(session) == before
+
+
+@pytest.mark.parametrize("collection", [["districts"], {"a": 1}, 7, None])
+def test_a_collection_that_is_no_name_is_a_problem_of_its_line(
+    client: TestClient, admin: dict[str, str], collection: Any
+) -> None:
+    line = orjson.dumps({"collection": collection, "record": {}}).decode()
+    response = client.post("/api/v1/import", content=jsonl(project_line(1), line), headers=admin)
+    problem = assert_problem(response, 422)
+    assert [error["loc"][:2] for error in problem["errors"]] == [["body", "line 2"]], problem
+
+
+@pytest.mark.usefixtures("source_text")
+def test_a_long_chain_of_parents_imports_parents_first(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """Deeper than Python's recursion limit, child before parent in the file, and a cycle at
+    its far end named."""
+    depth = 1500
+
+    def district(number: int, parent: int | None) -> str:
+        record = {
+            "id": f"chain-{number}",
+            "name": f"链{number}",
+            "parent_id": None if parent is None else f"chain-{parent}",
+            "citations": [{**cite("name", "parent_id"), "paragraph": 9, "quote": "西太湖"}],
+        }
+        return orjson.dumps({"collection": "districts", "record": record}).decode()
+
+    lines = [district(number, number - 1 if number else None) for number in range(depth)]
+    body = jsonl(*reversed(lines))
+    response = client.post("/api/v1/import", params={"dry_run": True}, content=body, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == {"districts": depth}
+    cycle = jsonl(*reversed([district(0, depth - 1), *lines[1:]]))
+    problem = assert_problem(client.post("/api/v1/import", content=cycle, headers=admin), 422)
+    assert "parent cycle: chain-" in problem["detail"], problem
 
 
 @pytest.mark.usefixtures("source_text")

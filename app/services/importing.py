@@ -71,7 +71,7 @@ def _jsonl(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
             problems.append(f'line {number}: expected {{"collection": ..., "record": {{...}}}}')
             continue
         key = entry["collection"]
-        if key not in BY_KEY:
+        if not isinstance(key, str) or key not in BY_KEY:
             problems.append(f"line {number}: unknown collection {key!r}")
             continue
         records = raw.setdefault(key, [])

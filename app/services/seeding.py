@@ -22,23 +22,25 @@ from app.services.source_texts import passages_for_seeding, registered_lengths
 
 
 def _parents_first(records: list[Any]) -> list[Any]:
+    """The records, each after its parent among them; a SeedError names a parent cycle. A loop,
+    not recursion: a chain of parents may be deeper than Python's stack."""
     by_id = {record.id: record for record in records}
     ordered: list[Any] = []
     placed: set[str] = set()
-
-    def place(record: Any, chain: tuple[str, ...] = ()) -> None:
-        if record.id in placed:
-            return
-        if record.id in chain:
-            raise SeedError([f"parent cycle: {' -> '.join((*chain, record.id))}"])
-        parent = by_id.get(getattr(record, "parent_id", None) or "")
-        if parent is not None:
-            place(parent, (*chain, record.id))
-        placed.add(record.id)
-        ordered.append(record)
-
     for record in records:
-        place(record)
+        chain: list[Any] = []  # the record, its parent, ... up to one already placed
+        on_chain: set[str] = set()
+        current = record
+        while current is not None and current.id not in placed:
+            if current.id in on_chain:
+                names = [*(link.id for link in chain), current.id]
+                raise SeedError([f"parent cycle: {' -> '.join(names)}"])
+            chain.append(current)
+            on_chain.add(current.id)
+            current = by_id.get(getattr(current, "parent_id", None) or "")
+        for link in reversed(chain):
+            placed.add(link.id)
+            ordered.append(link)
     return ordered
 
 
