@@ -354,6 +354,31 @@ def test_a_write_is_visible_at_once_in_every_read(
 
 
 @pytest.mark.usefixtures("source_text")
+def test_a_new_name_gets_its_traditional_form_anew(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    """`name_zh_hant` is derived from `name` unless given: a rename derives it again, and one
+    given with the rename is kept."""
+    path = "/api/v1/projects/catl-ly9"
+
+    def renamed(patch: dict[str, Any]) -> dict[str, Any]:
+        etag = client.get(path).headers["etag"]
+        response = client.patch(path, json=patch, headers={**curator, "If-Match": etag})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    record = renamed({"name": "新能源灯塔工厂LY9项目", "citations": [cite("name")]})
+    assert record["name_zh_hant"] == "新能源燈塔工廠LY9項目"
+    assert client.get(path).json()["name_zh_hant"] == "新能源燈塔工廠LY9項目"
+    given = {
+        "name": "灯塔工厂LY9项目",
+        "name_zh_hant": "燈塔工場LY9項目",
+        "citations": [cite("name")],
+    }
+    assert renamed(given)["name_zh_hant"] == "燈塔工場LY9項目"
+
+
+@pytest.mark.usefixtures("source_text")
 def test_patch_needs_the_current_etag(
     client: TestClient, session: Session, curator: dict[str, str]
 ) -> None:

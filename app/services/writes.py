@@ -293,6 +293,8 @@ def update_record(
     current = _format_values(collection, orjson.loads(before))
     old = collection.record.model_validate(current)
     merged = {**current, **patch}
+    if "name" in patch and "name_zh_hant" in current and "name_zh_hant" not in patch:
+        merged["name_zh_hant"] = None  # derived from the new name, as a new record's is
     figure = collection.record is FigureSeed
     added = patch.pop("citation" if figure else "citations", None)
     if figure:
