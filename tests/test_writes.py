@@ -379,6 +379,25 @@ def test_a_new_name_gets_its_traditional_form_anew(
 
 
 @pytest.mark.usefixtures("source_text")
+@pytest.mark.parametrize("parent", ["changzhou-edz", "changzhou"])
+def test_a_patch_that_would_make_a_parent_cycle_is_refused(
+    client: TestClient, curator: dict[str, str], parent: str
+) -> None:
+    """As an import refuses one: whatever walks up the parents must come to an end."""
+    path = "/api/v1/districts/changzhou"
+    before = client.get(path)
+    quote = {**cite("parent_id"), "paragraph": 19, "quote": "常州经开区宋剑湖光电科技港内"}
+    patch = {"parent_id": parent, "citations": [quote]}
+    response = client.patch(
+        path, json=patch, headers={**curator, "If-Match": before.headers["etag"]}
+    )
+    problem = assert_problem(response, 422)
+    assert [error["loc"][-1] for error in problem["errors"]] == ["parent_id"], problem
+    assert "parent cycle" in problem["errors"][0]["msg"]
+    assert client.get(path).content == before.content
+
+
+@pytest.mark.usefixtures("source_text")
 def test_patch_needs_the_current_etag(
     client: TestClient, session: Session, curator: dict[str, str]
 ) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.collections.base import Collection
-from app.collections.catalog import BY_KEY, SOURCES
+from app.collections.catalog import BY_KEY, REFERENCES, SOURCES
 from app.collections.figures import FigureSeed
 from app.errors import AppError
 from app.models import Action, Citation, Figure
@@ -86,8 +86,31 @@ def _check(session: Session, collection: Collection, record: Any, old: Any | Non
         )
     )
     problems += [(path, "name the cited source") for path in unsourced_citations(record)]
+    parent_id = getattr(record, "parent_id", None)
+    if parent_id is not None and (old is None or old.parent_id != parent_id):
+        cycle = _parent_cycle(session, collection, record.id, parent_id)
+        if cycle:
+            problems.append(("parent_id", f"a parent cycle: {' -> '.join(cycle)}"))
     if problems:
         raise invalid(problems)
+
+
+def _parent_cycle(
+    session: Session, collection: Collection, record_id: str, parent_id: str
+) -> list[str] | None:
+    """The chain from a record up its collection's `parent_id`s back to itself, were its parent
+    `parent_id` (itself, or one of its descendants); None if the chain ends."""
+    if ("parent_id", collection.key) not in REFERENCES[collection.key]:
+        return None
+    parent = collection.table.c.parent_id
+    chain: list[str] = [record_id]
+    current: str | None = parent_id
+    while current is not None and current not in chain[1:]:
+        chain.append(current)
+        if current == record_id:
+            return chain
+        current = session.scalar(select(parent).where(collection.table.c.id == current))
+    return None
 
 
 def _typed_fields_changed(collection: Collection, record: Any, old: Any | None) -> bool:
