@@ -59,7 +59,7 @@ class EventFilters(FilterQuery):
     parent_id: list[str] = one_of(
         "Enclosing event id.", "energy-expo-su-super-campaign", nullable=True
     )
-    year: list[Int32 | NullToken] = one_of("Year.", "2025", nullable=True)
+    year: list[Int32 | NullToken] = one_of("Year.", 2025, nullable=True)
     date_min: IsoDate | None = bound("Earliest date (inclusive).", "2025-01-01")
     date_max: IsoDate | None = bound("Latest date (inclusive).", "2025-12-31")
 

@@ -67,8 +67,8 @@ class ProjectOut(NamedOut):
 class ProjectFilters(FilterQuery):
     status: list[ProjectStatus | NullToken] = one_of("Project status.", "signed", nullable=True)
     district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
-    sector: list[str] = one_of("Sector, as the source names it.", "新能源", nullable=True)
-    status_year: list[Int32 | NullToken] = one_of("Status year.", "2025", nullable=True)
+    sector: list[str] = one_of("Sector, as the source names it.", "新能源软磁材料", nullable=True)
+    status_year: list[Int32 | NullToken] = one_of("Status year.", 2025, nullable=True)
     organization_id: list[str] = one_of("An organization behind the project.", "jiangsu-catl")
     investment_cny_min: int | None = bound("Least investment, yuan (inclusive).", 5000000000)
     investment_cny_max: int | None = bound("Most investment, yuan (inclusive).", 20000000000)

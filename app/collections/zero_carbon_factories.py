@@ -63,7 +63,7 @@ class ZeroCarbonFactoryFilters(FilterQuery):
     recognition_id: list[str] = one_of(
         "The list's recognition id.", "jiangsu-zero-carbon-factory-list-2025", nullable=True
     )
-    year: list[Int32 | NullToken] = one_of("List year.", "2025", nullable=True)
+    year: list[Int32 | NullToken] = one_of("List year.", 2025, nullable=True)
     year_min: int | None = bound("Earliest list year (inclusive).", 2024, bits=32)
     year_max: int | None = bound("Latest list year (inclusive).", 2025, bits=32)
 

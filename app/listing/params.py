@@ -133,7 +133,7 @@ class StatsQuery(BaseModel):
     )
 
 
-def one_of(description: str, example: str, *, nullable: bool = False) -> Any:
+def one_of(description: str, example: str | int, *, nullable: bool = False) -> Any:
     """A repeatable equality filter: records matching any of the given values."""
     null_note = " `null` matches records where it is not stated." if nullable else ""
     return Field(
