@@ -101,8 +101,9 @@ def test_a_patch_whose_new_quote_is_not_in_its_paragraph_is_refused(
     patch = {"sector": "锂电池", "citations": [cite("sector", quote=NOT_IN_PARAGRAPH_7)]}
     response = client.patch(path, json=patch, headers={**curator, "If-Match": etag(client, path)})
     problem = assert_problem(response, 422)
-    # The record's three citations come first; the new one is the fourth.
-    assert [error["loc"] for error in problem["errors"]] == [["body", "citations", 3, "quote"]]
+    # Where the patch has it: its first citation (the record's own three come before it).
+    assert [error["loc"] for error in problem["errors"]] == [["body", "citations", 0, "quote"]]
+    assert "citations[0].quote" in problem["detail"]
     good = {"sector": "新能源", "citations": [cite("sector", quote="共同擘画产业高质量发展")]}
     response = client.patch(path, json=good, headers={**curator, "If-Match": etag(client, path)})
     assert response.status_code == 200, response.text

@@ -7,6 +7,7 @@ written as they are and the record's projections follow at once
 (`app.projections.upkeep.project`): the new rendering is what the answer, the history and the
 next GET all read. Services never commit: the request's session does."""
 
+import re
 from typing import Any
 
 import orjson
@@ -66,10 +67,13 @@ def _references(collection: Collection, record: Any) -> set[tuple[str, str]]:
     return found | {(SOURCES, source_id) for source_id in sources if source_id is not None}
 
 
-def _check(session: Session, collection: Collection, record: Any, old: Any | None) -> None:
+def _check(
+    session: Session, collection: Collection, record: Any, old: Any | None, *, kept: int = 0
+) -> None:
     """Check a record against the rules; what `old` (the record before a patch) states was
-    checked when it was written. The sources its new citations cite, their lengths and the
-    text of the paragraphs cited are read in one query."""
+    checked when it was written, and the `kept` citations that come first are its. The sources
+    its new citations cite, their lengths and the text of the paragraphs cited are read in one
+    query."""
     known = set() if old is None else _references(collection, old)
     known_citations = set() if old is None else {c.identity for c in citations_of(old)}
     cited = cited_paragraphs([record], known=known_citations)
@@ -92,7 +96,22 @@ def _check(session: Session, collection: Collection, record: Any, old: Any | Non
         if cycle:
             problems.append(("parent_id", f"a parent cycle: {' -> '.join(cycle)}"))
     if problems:
-        raise invalid(problems)
+        raise invalid(in_the_patch(problems, kept))
+
+
+def in_the_patch(problems: list[tuple[str, str]], kept: int) -> list[tuple[str, str]]:
+    """`problems` of a patched record, a citation the patch adds located where the patch has it
+    (after the `kept` citations the record had, it is `citations[0]` in the patch)."""
+    located = []
+    for path, message in problems:
+        match = _CITATION.match(path)
+        if match and kept and int(match.group(1)) >= kept:
+            path = f"citations[{int(match.group(1)) - kept}]{match.group(2)}"
+        located.append((path, message))
+    return located
+
+
+_CITATION = re.compile(r"citations[.\[](\d+)\]?(.*)")
 
 
 def _parent_cycle(
@@ -325,10 +344,11 @@ def update_record(
     else:
         new_citations = list(added or [])
         merged["citations"] = [*current["citations"], *new_citations]
+    kept = 0 if figure else len(current["citations"])
     try:
         record = collection.record.model_validate(merged)
     except ValidationError as error:
-        raise invalid(validation_problems(error)) from None
+        raise invalid(in_the_patch(validation_problems(error), kept)) from None
     old_values, new_values = old.model_dump(), record.model_dump()
     stated_anew = {
         name
@@ -342,7 +362,7 @@ def update_record(
     uncited = sorted(stated_anew - cited_anew)
     if uncited:
         raise invalid([(name, "a new fact needs a citation naming this field") for name in uncited])
-    _check(session, collection, record, old)
+    _check(session, collection, record, old, kept=kept)
     if (figure or collection.figure_backed) and _typed_fields_changed(collection, record, old):
         found = unbacked_fields(session=session, records={collection.key: [record]})
         if found:
