@@ -6,12 +6,13 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from starlette._utils import get_route_path  # as FastAPI's router reads the path
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError
+from app.errors import AppError, problem_response
 
 CACHE_CONTROL = "public, no-cache"
 """Caches may store a response but must revalidate it (cheaply, by ETag) before reuse."""
@@ -152,6 +153,29 @@ def csv_response(
             "Content-Disposition": f'attachment; filename="{filename}"',
         },
     )
+
+
+class CORSWithProblems(CORSMiddleware):
+    """Starlette's CORS middleware, whose refusal of a preflight is a problem like every other
+    refusal (Starlette's is plain text), with the CORS headers that say what is allowed."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        allowed = {
+            name: value
+            for name, value in response.headers.items()
+            if name.startswith("access-control-") or name == "vary"
+        }
+        error = AppError(
+            400,
+            f"This cross-origin request is refused (its {refused}): reads (GET and HEAD) are "
+            "open to every origin, writes only to clients that are not browsers on other sites.",
+            headers=allowed,
+        )
+        return problem_response(error)
 
 
 class HeadAsGet:

@@ -7,7 +7,6 @@ from typing import Any
 
 import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -31,7 +30,7 @@ from app.config import get_settings
 from app.db import LoopConnection, SessionDep, get_engine, loop_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
-from app.http import GZipWithItsOwnETag, HeadAsGet, RouteIndex, json_response
+from app.http import CORSWithProblems, GZipWithItsOwnETag, HeadAsGet, RouteIndex, json_response
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
 from app.services.health import database_is_reachable
@@ -118,7 +117,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
     app.add_middleware(BodySizeLimit)
     app.add_middleware(AnswerWhilePreparing)
     app.add_middleware(
-        CORSMiddleware,
+        CORSWithProblems,
         allow_origins=get_settings().cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],

@@ -265,6 +265,18 @@ def test_cors_allows_reads_from_any_origin(client: TestClient) -> None:
     assert preflight.headers["access-control-allow-origin"] == "*"
 
 
+def test_a_refused_preflight_is_a_problem(client: TestClient) -> None:
+    """Writes are not open to other origins' browsers: their preflight is refused, as a problem
+    like every other refusal, with the CORS headers that tell the browser what is allowed."""
+    refused = client.options(
+        "/api/v1/projects/catl-ly9",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "PATCH"},
+    )
+    problem = assert_problem(refused, 400)
+    assert "method" in problem["detail"]
+    assert refused.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+
+
 def test_unknown_path_and_method_are_problems(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404)
     response = client.delete("/api/v1/projects")
