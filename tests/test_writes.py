@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.collections.catalog import DOCUMENTED
 from app.limits import RateLimiter, write_limiter
 from app.main import app
-from app.models import ApiKey, Project, Scope
+from app.models import ApiKey, Project, Revision, Scope
 from app.services.keys import create_key, revoke_key
 from tests.factories import app_on, assert_problem, cite, new_project
 
@@ -395,6 +395,27 @@ def test_a_patch_that_would_make_a_parent_cycle_is_refused(
     assert [error["loc"][-1] for error in problem["errors"]] == ["parent_id"], problem
     assert "parent cycle" in problem["errors"][0]["msg"]
     assert client.get(path).content == before.content
+
+
+@pytest.mark.usefixtures("source_text")
+def test_a_patch_that_changes_nothing_writes_nothing(
+    client: TestClient, session: Session, curator: dict[str, str]
+) -> None:
+    """No history entry, no new revision (which would empty every worker's response cache):
+    the answer is the record as it was."""
+    path = "/api/v1/projects/catl-ly9"
+    before = client.get(path)
+    history = client.get(path + "/history").json()["items"]
+    revision = session.scalar(select(Revision.value))
+    for patch in ({}, {"sector": None}, {"name": before.json()["name"]}):
+        response = client.patch(
+            path, json=patch, headers={**curator, "If-Match": before.headers["etag"]}
+        )
+        assert response.status_code == 200, response.text
+        assert response.content == before.content
+        assert response.headers["etag"] == before.headers["etag"]
+    assert client.get(path + "/history").json()["items"] == history
+    assert session.scalar(select(Revision.value)) == revision
 
 
 @pytest.mark.usefixtures("source_text")

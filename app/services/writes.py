@@ -335,7 +335,8 @@ def update_record(
     current = _format_values(collection, orjson.loads(before))
     old = collection.record.model_validate(current)
     merged = {**current, **patch}
-    if "name" in patch and "name_zh_hant" in current and "name_zh_hant" not in patch:
+    renamed = "name" in patch and patch["name"] != current.get("name")
+    if renamed and "name_zh_hant" in current and "name_zh_hant" not in patch:
         merged["name_zh_hant"] = None  # derived from the new name, as a new record's is
     figure = collection.record is FigureSeed
     added = patch.pop("citation" if figure else "citations", None)
@@ -349,6 +350,8 @@ def update_record(
         record = collection.record.model_validate(merged)
     except ValidationError as error:
         raise invalid(in_the_patch(validation_problems(error), kept)) from None
+    if record == old:  # nothing changes: no write, no history, no new revision
+        return before
     old_values, new_values = old.model_dump(), record.model_dump()
     stated_anew = {
         name
