@@ -521,6 +521,15 @@ def test_search_pages_without_repeats(client: TestClient) -> None:
     assert paged == everything
 
 
+def test_a_search_cursor_is_good_only_for_the_search_that_issued_it(client: TestClient) -> None:
+    cursor = client.get("/api/v1/search", params={"q": "常州", "limit": 2}).json()["next_cursor"]
+    same = client.get("/api/v1/search", params={"q": "常州", "limit": 2, "cursor": cursor})
+    assert same.status_code == 200
+    for other in ({"q": "光伏"}, {"q": "常州", "type": "project"}):
+        response = client.get("/api/v1/search", params={**other, "limit": 2, "cursor": cursor})
+        assert_problem(response, 400, "cursor")
+
+
 def test_search_filters_by_type(client: TestClient) -> None:
     body = client.get("/api/v1/search", params={"q": "常州", "type": "project"}).json()
     assert body["items"]

@@ -1,5 +1,7 @@
+import hashlib
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
@@ -108,9 +110,12 @@ def search(
         return json_response(request, _page([], 0, estimate=False, limit=query.limit, cursor=None))
     subjects = [str(kind) for kind in query.type] or [item.subject for item in DOCUMENTED]
     key = cursor_key(session=session)
+    # A cursor is a position in one search's ranking: good for that `q` and `type` only.
+    searched = orjson.dumps([query.q, sorted(subjects)])
+    scope = CURSOR_SCOPE + ":" + hashlib.blake2b(searched, digest_size=8).hexdigest()
     offset = 0
     if query.cursor:
-        offset = unseal(query.cursor, "cursor", key=key, scope=CURSOR_SCOPE).get("o", -1)
+        offset = unseal(query.cursor, "cursor", key=key, scope=scope).get("o", -1)
         valid = isinstance(offset, int) and not isinstance(offset, bool)
         if not valid or not 0 <= offset < _ranked_cap(subjects):
             raise bad_parameter("cursor", "not a cursor this server issued")
@@ -129,9 +134,7 @@ def search(
         }
         for hit in found.hits
     ]
-    next_cursor = (
-        seal({"o": following}, key=key, scope=CURSOR_SCOPE) if following < found.ranked else None
-    )
+    next_cursor = seal({"o": following}, key=key, scope=scope) if following < found.ranked else None
     page = _page(
         items, found.total, estimate=found.total_is_estimate, limit=query.limit, cursor=next_cursor
     )
