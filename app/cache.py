@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import LoopConnection
-from app.http import CACHE_CONTROL, etag_matches
+from app.http import CACHE_CONTROL, accepts_gzip, etag_matches, prefers_csv
 
 log = logging.getLogger("citykb")
 CACHED_PREFIX = "/api/"
@@ -143,8 +143,8 @@ class ResponseCache:
         key = (
             scope["path"],
             scope["query_string"],
-            b"text/csv" in (accept or b""),
-            b"gzip" in (encoding or b""),
+            accept is not None and prefers_csv(accept.decode("latin-1")),
+            encoding is not None and accepts_gzip(encoding.decode("latin-1")),
             origin,  # the CORS headers answer it
         )
         entry = self.entries.get(key)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.collections.base import Collection
 from app.db import LoopConnection
-from app.http import CACHE_CONTROL, etag_held, etag_of_bytes
+from app.http import CACHE_CONTROL, accepts_gzip, etag_held, etag_of_bytes
 from app.models.base import SLUG_LENGTH, SLUG_PATTERN
 
 GZIP_MINIMUM_BYTES = 1000
@@ -113,7 +113,7 @@ class RecordFrontPath:
         if held is not None:
             return 304, [(b"etag", held.encode()), (b"cache-control", _CACHE_CONTROL), _VARY], b""
         large = len(body) >= GZIP_MINIMUM_BYTES
-        if large and b"gzip" in (encoding or b""):
+        if large and encoding is not None and accepts_gzip(encoding.decode("latin-1")):
             return None
         headers = [
             (b"etag", etag.encode()),

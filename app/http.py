@@ -70,6 +70,11 @@ class GZipWithItsOwnETag(GZipMiddleware):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        encoding = Headers(scope=scope).get("accept-encoding")
+        if encoding is not None and "gzip" in encoding and not accepts_gzip(encoding):
+            # Refused (`gzip;q=0`): Starlette reads only whether the word is there.
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            scope = {**scope, "headers": headers}
 
         async def retagged(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -125,11 +130,40 @@ def json_bytes_response(
     )
 
 
+def quality(header: str, token: str) -> float | None:
+    """The preference (`q`, 1 unless given) an `Accept` or `Accept-Encoding` value gives
+    `token` by name; None when it does not name it."""
+    for item in header.split(","):
+        name, *parameters = item.split(";")
+        if name.strip().lower() != token:
+            continue
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    return float(value)
+                except ValueError:
+                    return 0.0
+        return 1.0
+    return None
+
+
+def prefers_csv(accept: str) -> bool:
+    """Whether an `Accept` value asks for text/csv, and prefers it to JSON at least as much."""
+    csv = quality(accept, "text/csv")
+    return csv is not None and csv > 0 and csv >= (quality(accept, "application/json") or 0.0)
+
+
+def accepts_gzip(encoding: str) -> bool:
+    """Whether an `Accept-Encoding` value takes gzip (named, and not with `q=0`)."""
+    return bool(quality(encoding, "gzip"))
+
+
 def wants_csv(request: Request, format_: str | None) -> bool:
-    """CSV when `format=csv`, or when no format is given and the client accepts text/csv."""
+    """CSV when `format=csv`, or when no format is given and `Accept` prefers text/csv."""
     if format_ is not None:
         return format_ == "csv"
-    return "text/csv" in request.headers.get("accept", "")
+    return prefers_csv(request.headers.get("accept", ""))
 
 
 def csv_response(

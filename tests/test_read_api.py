@@ -247,6 +247,37 @@ def test_an_answer_chosen_by_accept_says_so_in_vary(client: TestClient) -> None:
         assert "Accept" not in vary(client.get(path)), path
 
 
+@pytest.mark.parametrize(
+    ("accept", "csv"),
+    [
+        ("text/csv", True),
+        ("text/csv, application/json", True),
+        ("text/csv;q=0, application/json", False),
+        ("application/json;q=0.9, text/csv;q=0.5", False),
+        ("text/csv;q=0.5, application/json;q=0.4", True),
+        ("application/json", False),
+        ("*/*", False),
+    ],
+)
+def test_accept_is_read_with_its_preferences(client: TestClient, accept: str, csv: bool) -> None:
+    """Asked first the other way, so that an answer kept for one `Accept` is not given to
+    another that prefers the other format."""
+    other = "application/json" if csv else "text/csv"
+    assert client.get("/api/v1/projects", headers={"Accept": other}).status_code == 200
+    response = client.get("/api/v1/projects", headers={"Accept": accept})
+    assert response.headers["content-type"].startswith("text/csv" if csv else "application/json")
+
+
+def test_gzip_refused_with_q_0_is_not_sent(client: TestClient) -> None:
+    path = "/api/v1/figures?limit=50"
+    assert (
+        client.get(path, headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
+    )
+    for refused in ("gzip;q=0", "identity, gzip;q=0"):
+        response = client.get(path, headers={"Accept-Encoding": refused})
+        assert "content-encoding" not in response.headers, refused
+
+
 def vary(response: Any) -> list[str]:
     return [name.strip() for name in response.headers.get("vary", "").split(",")]
 
