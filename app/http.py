@@ -189,6 +189,45 @@ def csv_response(
     )
 
 
+class TagEveryAnswer:
+    """A strong ETag (and a 304 for `If-None-Match`) on a GET's whole answer that has none:
+    the pages and the API document. API answers make theirs; streamed ones pass untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+
+        async def tagged(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if message["status"] == 200 and "etag" not in headers:
+                    held = message
+                    return
+            elif held is not None:
+                start, held = held, None
+                if not message.get("more_body", False):
+                    etag = _digest(message.get("body", b""))
+                    if_none_match = Headers(scope=scope).get("if-none-match")
+                    if if_none_match is not None and etag_matches(if_none_match, etag):
+                        unchanged = {"ETag": etag}
+                        caching = MutableHeaders(scope=start).get("cache-control")
+                        if caching is not None:
+                            unchanged["Cache-Control"] = caching
+                        await Response(status_code=304, headers=unchanged)(scope, receive, send)
+                        return
+                    MutableHeaders(scope=start)["etag"] = etag
+                await send(start)
+            await send(message)
+
+        await self.app(scope, receive, tagged)
+
+
 class CORSWithProblems(CORSMiddleware):
     """Starlette's CORS middleware, whose refusal of a preflight is a problem like every other
     refusal (Starlette's is plain text), with the CORS headers that say what is allowed."""

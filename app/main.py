@@ -30,7 +30,14 @@ from app.config import get_settings
 from app.db import LoopConnection, SessionDep, get_engine, loop_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
-from app.http import CORSWithProblems, GZipWithItsOwnETag, HeadAsGet, RouteIndex, json_response
+from app.http import (
+    CORSWithProblems,
+    GZipWithItsOwnETag,
+    HeadAsGet,
+    RouteIndex,
+    TagEveryAnswer,
+    json_response,
+)
 from app.limits import BodySizeLimit
 from app.migrate import STARTING, AnswerWhilePreparing, prepare_in_background
 from app.services.health import database_is_reachable
@@ -113,6 +120,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         ),
     )
     install_error_handlers(app)
+    app.add_middleware(TagEveryAnswer)
     app.add_middleware(GZipWithItsOwnETag, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(AnswerWhilePreparing)

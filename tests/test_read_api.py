@@ -207,6 +207,20 @@ def test_every_get_has_a_strong_etag_and_answers_304(client: TestClient, path: s
     assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/"])
+def test_the_pages_and_the_api_document_have_etags_too(client: TestClient, path: str) -> None:
+    """Every GET answer carries a strong ETag: the 1 MB API document a code generator polls
+    included."""
+    response = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    etag = response.headers["etag"]
+    assert etag.startswith('"')
+    again = client.get(path, headers={"Accept-Encoding": "identity", "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+
+
 def test_large_bodies_are_gzipped_and_small_ones_are_not(client: TestClient) -> None:
     large = client.get("/api/v1/figures", params={"limit": 50})
     assert large.headers["content-encoding"] == "gzip"
