@@ -231,7 +231,12 @@ def test_a_write_citing_a_source_without_text_says_how_to_register_it(
 # Typed fields and their figures.
 
 
-def investment_figure(project_id: str, value: float, **changes: Any) -> dict[str, Any]:
+STATING = {100: "总投资100亿元", 8: "投资了8个百亿项目"}
+"""Quotes of paragraph 7 that state these numbers (of 亿元, or not: what is checked here is
+that a typed field agrees with its figure)."""
+
+
+def investment_figure(project_id: str, value: int, **changes: Any) -> dict[str, Any]:
     figure = {
         "subject": {"type": "project", "id": project_id},
         "metric": "investment_cny",
@@ -241,7 +246,7 @@ def investment_figure(project_id: str, value: float, **changes: Any) -> dict[str
         "unit": "亿元",
         "qualifier": "exact",
         "kind": "actual",
-        "citation": cite(quote="总投资100亿元"),
+        "citation": cite(quote=STATING[value]),
     }
     return {**figure, **changes}
 
@@ -251,7 +256,7 @@ def test_a_typed_field_needs_its_figure_through_the_api(
 ) -> None:
     investment = cite("investment_cny", "investment_qualifier", quote="总投资100亿元")
     stated = {
-        "investment_cny": 99_000_000_000,
+        "investment_cny": 10_000_000_000,
         "investment_qualifier": "exact",
         "citations": [cite("name", "organization_ids", "status", "status_date"), investment],
     }
@@ -264,17 +269,17 @@ def test_a_typed_field_needs_its_figure_through_the_api(
     assert created.status_code == 201, created.text
     path = created.headers["location"]
     project_id = created.json()["id"]
-    figure = investment_figure(project_id, 990)
+    figure = investment_figure(project_id, 100)
     posted = client.post("/api/v1/figures", json=figure, headers=curator)
     assert posted.status_code == 201, posted.text
     patched = client.patch(path, json=stated, headers={**curator, "If-Match": etag(client, path)})
     assert patched.status_code == 200, patched.text
-    wrong = {"investment_cny": 98_000_000_000, "citations": [investment]}
+    wrong = {"investment_cny": 800_000_000, "citations": [investment]}
     refused = client.patch(path, json=wrong, headers={**curator, "If-Match": etag(client, path)})
     assert_problem(refused, 422, "investment_cny")
     # The figure now backs the field: changing or deleting it would leave the field unstated.
     figure_path = posted.headers["location"]
-    new_value = {"value": 980, "citation": cite(quote="总投资100亿元")}
+    new_value = {"value": 8, "value_stated": "8", "citation": cite(quote=STATING[8])}
     changed = client.patch(
         figure_path, json=new_value, headers={**curator, "If-Match": etag(client, figure_path)}
     )
@@ -320,7 +325,7 @@ def test_a_seeded_typed_field_keeps_its_figure(client: TestClient, curator: dict
     assert deleted.status_code == 204, deleted.text
 
 
-def figure_line(project_id: str, value: float) -> str:
+def figure_line(project_id: str, value: int) -> str:
     record = {"id": f"{project_id}-investment", **investment_figure(project_id, value)}
     return orjson.dumps({"collection": "figures", "record": record}).decode()
 
@@ -329,7 +334,7 @@ def test_an_import_checks_typed_fields_against_its_figures(
     client: TestClient, admin: dict[str, str]
 ) -> None:
     stated = {
-        "investment_cny": 5_000_000_000,
+        "investment_cny": 10_000_000_000,
         "investment_qualifier": "exact",
         "citations": [
             {**cite("name", "organization_ids")},
@@ -339,15 +344,15 @@ def test_an_import_checks_typed_fields_against_its_figures(
     alone = jsonl(project_line(1, **stated))
     problem = assert_problem(client.post("/api/v1/import", content=alone, headers=admin), 422)
     assert any("investment_cny" in str(error["loc"]) for error in problem["errors"])
-    disagreeing = jsonl(project_line(1, **stated), figure_line("imported-00001", 49))
+    disagreeing = jsonl(project_line(1, **stated), figure_line("imported-00001", 8))
     problem = assert_problem(client.post("/api/v1/import", content=disagreeing, headers=admin), 422)
     assert "projects[imported-00001].investment_cny" in problem["detail"]
-    agreeing = jsonl(project_line(1, **stated), figure_line("imported-00001", 50))
+    agreeing = jsonl(project_line(1, **stated), figure_line("imported-00001", 100))
     response = client.post("/api/v1/import", content=agreeing, headers=admin)
     assert response.status_code == 200, response.text
     assert response.json()["inserted"] == {"projects": 1, "figures": 1}
     # A later import that changes the figure alone would leave the field unstated.
-    changed = jsonl(figure_line("imported-00001", 51))
+    changed = jsonl(figure_line("imported-00001", 8))
     problem = assert_problem(client.post("/api/v1/import", content=changed, headers=admin), 422)
     assert "projects[imported-00001].investment_cny" in problem["detail"]
 

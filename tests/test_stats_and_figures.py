@@ -263,7 +263,7 @@ def test_citations_in_csv_are_text(client: TestClient) -> None:
     first, *rest = cell.split(" | ")
     assert first == (
         "changzhou-city-work-conference-2025 ¶7 「江苏时代新能源灯塔工厂LY9项目签约落地」 "
-        "(fields: name, organization_ids, sector, status)"
+        "(fields: name, organization_ids, status)"
     )
     assert len(rest) == len(client.get("/api/v1/projects/catl-ly9").json()["citations"]) - 1
     figure = read_csv(

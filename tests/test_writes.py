@@ -555,22 +555,48 @@ def test_figures_are_written_in_the_seed_format(
 ) -> None:
     body = {
         "subject": {"type": "project", "id": "catl-ly9"},
-        "metric": "jobs",
-        "label": "Jobs",
-        "value": 1.5,
-        "value_stated": "1.5",
-        "unit": "万元",
-        "qualifier": "approximately",
-        "kind": "estimate",
+        "metric": "total_investment",
+        "label": "Total investment",
+        "value": 100,
+        "value_stated": "100",
+        "unit": "亿元",
+        "qualifier": "exact",
+        "kind": "actual",
         "citation": cite(quote="总投资100亿元"),
     }
     response = client.post("/api/v1/figures", json=body, headers=curator)
     assert response.status_code == 201, response.text
     figure = response.json()
-    assert figure["id"] == "catl-ly9-jobs"
-    assert (figure["value_normalized"], figure["unit_normalized"]) == (15000.0, "CNY")
+    assert figure["id"] == "catl-ly9-total-investment"
+    assert (figure["value_normalized"], figure["unit_normalized"]) == (10**10, "CNY")
     unknown_unit = client.post("/api/v1/figures", json={**body, "unit": "马力"}, headers=curator)
     assert_problem(unknown_unit, 422)
+
+
+@pytest.mark.usefixtures("source_text")
+def test_a_figure_states_the_number_its_text_and_quote_state(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    """Where `value_stated` writes its number in digits, `value` is that number and the quote
+    states it: a figure cannot cite 580米长的光伏长廊 for a length of -999."""
+    body = {
+        "subject": {"type": "park", "id": "songjianhu-optoelectronics-harbor"},
+        "metric": "pv_corridor_length_m",
+        "label": "Length",
+        "value": -999,
+        "value_stated": "12345",
+        "unit": "米",
+        "qualifier": "exact",
+        "kind": "actual",
+        "citation": {**cite(), "paragraph": 19, "quote": "580米长的光伏长廊"},
+    }
+    problem = assert_problem(client.post("/api/v1/figures", json=body, headers=curator), 422)
+    assert sorted(error["loc"][-1] for error in problem["errors"]) == ["quote", "value"], problem
+    stated = {**body, "value": 12345}
+    problem = assert_problem(client.post("/api/v1/figures", json=stated, headers=curator), 422)
+    assert [error["loc"][-1] for error in problem["errors"]] == ["quote"], problem
+    true = {**body, "metric": "corridor_length", "value": 580, "value_stated": "580"}
+    assert client.post("/api/v1/figures", json=true, headers=curator).status_code == 201
 
 
 @pytest.mark.usefixtures("source_text")

@@ -4,6 +4,7 @@ registered text holds, references to records that exist, units the normalizer kn
 typed fields that agree with their figures."""
 
 import math
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -214,6 +215,7 @@ def _check_figure(figure: FigureSeed, exists: Exists) -> Iterable[tuple[str, str
     elif figure.period_start and figure.period_end and figure.period_start > figure.period_end:
         yield "period_start", "after period_end"
     yield from _check_multipliers(figure)
+    yield from _check_stated_number(figure)
     if figure.restates_id == figure.id:
         yield "restates_id", "a figure cannot restate itself"
 
@@ -238,6 +240,25 @@ def _check_multipliers(figure: FigureSeed) -> Iterable[tuple[str, str]]:
             f"{figure.value_stated!r} carries the multiplier {''.join(repeated)}, which unit "
             f"{unit!r} already holds: state the number in that unit, without it "
             "(2万多平方米 is value_stated '2多' with unit '万平方米')",
+        )
+
+
+DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _check_stated_number(figure: FigureSeed) -> Iterable[tuple[str, str]]:
+    """Where `value_stated` writes its number in digits (`580`, `约700`, `60以上`), the value is
+    that number, and the quote states it: a quote is what supports a figure. (A range, `3至6层`,
+    has its numbers in the quote; words, `五分之一`, are left to the curator.)"""
+    numbers = DIGITS.findall(figure.value_stated)
+    if len(numbers) == 1 and float(numbers[0]) != figure.value:
+        yield "value", f"{figure.value!r} is not {numbers[0]}, the number value_stated states"
+    unstated = [number for number in numbers if number not in figure.citation.quote]
+    if unstated:
+        yield (
+            "citation.quote",
+            f"states no {' or '.join(unstated)}, the number value_stated "
+            f"{figure.value_stated!r} gives: quote the words that state it",
         )
 
 
