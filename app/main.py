@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import landing
 from app.api import export, importing, neighbours, search, sources
 from app.api.expansion import expansion_schemas
-from app.api.openapi import TAGS, partial_schemas, problems_as_problem_json, write_schemas
+from app.api.openapi import (
+    TAGS,
+    conditional_gets,
+    partial_schemas,
+    problems_as_problem_json,
+    write_schemas,
+)
 from app.api.params import QUERY_SCHEMAS
 from app.api.routes import collection_router
 from app.cache import ResponseCache, RevisionProbe
@@ -171,6 +177,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
             schema["components"]["schemas"].update(write_schemas(DOCUMENTED))
             schema["components"]["schemas"].update(partial_schemas(DOCUMENTED))
             problems_as_problem_json(schema)
+            conditional_gets(schema)
             schema["components"]["schemas"].update(QUERY_SCHEMAS)
             expansion_schemas(schema)
             app.openapi_schema = schema

@@ -50,7 +50,7 @@ def test_every_operation_has_a_summary_and_a_readable_operation_id(client: TestC
     assert {"listProjects", "getProject", "listZeroCarbonFactories", "getFigure"} <= seen
 
 
-SERVER_ISSUED = {"cursor", "If-Match"}
+SERVER_ISSUED = {"cursor", "If-Match", "If-None-Match"}
 
 
 def test_every_query_parameter_has_a_description_and_an_example(client: TestClient) -> None:

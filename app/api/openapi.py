@@ -370,6 +370,40 @@ def problems_as_problem_json(document: dict[str, Any]) -> None:
                     response["content"] = {PROBLEM_JSON: dict(problem)}
 
 
+ETAG_HEADER = {
+    "description": 'A strong validator of this answer (of its gzip coding, `"…-gzip"`, '
+    "when compressed): send it back in `If-None-Match`.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETags of answers you hold, or `*`: a 304 with no body when one is current.",
+    "schema": {"type": "string"},
+}
+
+
+def conditional_gets(document: dict[str, Any]) -> None:
+    """Declare what every GET answer does for a cache: its `ETag`, `If-None-Match`, and the
+    304 that answers it, so that a generated client can type them."""
+    for operations in document["paths"].values():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        responses = operation.setdefault("responses", {})
+        if "200" in responses:
+            responses["200"].setdefault("headers", {})["ETag"] = dict(ETAG_HEADER)
+        responses.setdefault(
+            "304",
+            {"description": "Not Modified: an ETag in `If-None-Match` is current; no body."},
+        )
+        responses["304"]["headers"] = {"ETag": dict(ETAG_HEADER)}
+        parameters = operation.setdefault("parameters", [])
+        if not any(parameter["name"] == "If-None-Match" for parameter in parameters):
+            parameters.append(dict(IF_NONE_MATCH))
+
+
 def _describe(schema: dict[str, Any], model: type[BaseModel] | None) -> None:
     """Describe a write schema's fields, and give them examples, as `model` (the read schema)
     does; fields only writes have get their descriptions here."""
