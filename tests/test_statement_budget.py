@@ -137,7 +137,7 @@ def test_a_one_field_patch_stays_within_its_statement_budget(
     headers = {"Authorization": f"Bearer {token}"}
     path = "/api/v1/projects/catl-ly9"
     # A curator's key in use: its rate bucket exists and its last use is recorded.
-    first = {"status_year": 2025}
+    first = {"description": "A project."}  # a change: a patch that changes nothing writes nothing
     warm = client.patch(path, json=first, headers={**headers, "If-Match": etag_of(client, path)})
     assert warm.status_code == 200, warm.text
     etag = warm.headers["etag"]
