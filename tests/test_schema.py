@@ -38,6 +38,19 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def test_every_get_declares_its_etag_and_the_304_that_revalidates_it(client: TestClient) -> None:
+    """What every GET answer does (tests/test_read_api.py), declared for a generated client."""
+    spec = client.get("/openapi.json").json()
+    for path, method, operation in operations(spec):
+        if method != "get":
+            continue
+        responses = operation["responses"]
+        assert "ETag" in responses["200"].get("headers", {}), path
+        assert "ETag" in responses["304"]["headers"], path
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert "If-None-Match" in headers, path
+
+
 def test_every_operation_has_a_summary_and_a_readable_operation_id(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     seen = set()
