@@ -398,6 +398,21 @@ def test_a_patch_that_would_make_a_parent_cycle_is_refused(
 
 
 @pytest.mark.usefixtures("source_text")
+def test_the_etag_of_a_gzipped_record_is_good_for_if_match(
+    client: TestClient, curator: dict[str, str]
+) -> None:
+    """A browser reads a large record gzipped, and its ETag is the gzip coding's: sent back in
+    If-Match, it names the record's state all the same."""
+    path = "/api/v1/projects/catl-ly9"
+    read = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert read.headers["content-encoding"] == "gzip"
+    assert read.headers["etag"].endswith('-gzip"')
+    headers = {**curator, "If-Match": read.headers["etag"]}
+    response = client.patch(path, json={"description": "A project."}, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.usefixtures("source_text")
 def test_a_patch_that_changes_nothing_writes_nothing(
     client: TestClient, session: Session, curator: dict[str, str]
 ) -> None:
