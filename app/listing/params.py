@@ -27,10 +27,10 @@ MAX_REPEATED = 100
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""A cursor as the server writes it: URL-safe base64 without padding (empty: the first page)."""
 CURSOR_MAX_LENGTH = 4096
 """Room for the widest cursor a list can issue: sorted by every key, on a record whose values
 are as wide as their columns allow (2,126 characters, `/sources`; tests/test_listing.py)."""
-"""A cursor as the server writes it: URL-safe base64 without padding (empty: the first page)."""
 
 
 def _iso_date_only(value: Any) -> Any:

@@ -96,10 +96,10 @@ def _check(
         if cycle:
             problems.append(("parent_id", f"a parent cycle: {' -> '.join(cycle)}"))
     if problems:
-        raise invalid(in_the_patch(problems, kept))
+        raise invalid(_in_the_patch(problems, kept))
 
 
-def in_the_patch(problems: list[tuple[str, str]], kept: int) -> list[tuple[str, str]]:
+def _in_the_patch(problems: list[tuple[str, str]], kept: int) -> list[tuple[str, str]]:
     """`problems` of a patched record, a citation the patch adds located where the patch has it
     (after the `kept` citations the record had, it is `citations[0]` in the patch)."""
     located = []
@@ -349,7 +349,7 @@ def update_record(
     try:
         record = collection.record.model_validate(merged)
     except ValidationError as error:
-        raise invalid(in_the_patch(validation_problems(error), kept)) from None
+        raise invalid(_in_the_patch(validation_problems(error), kept)) from None
     if record == old:  # nothing changes: no write, no history, no new revision
         return before
     old_values, new_values = old.model_dump(), record.model_dump()
