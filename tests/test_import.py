@@ -281,6 +281,28 @@ def test_a_billion_laughs_is_refused_before_it_expands(
 
 
 @pytest.mark.usefixtures("source_text")
+def test_a_key_given_twice_in_yaml_is_refused_by_line(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    """As JSON Lines refuses it: which of the two values was meant, no reader can tell."""
+    document = (
+        f"default_source_id: {SOURCE}\n"
+        "districts:\n"
+        "  - id: wujin\n"
+        "    name: 武进\n"
+        "    name: 新北\n"
+        "    citations:\n"
+        "      - {paragraph: 6, quote: 常州, fields: [name]}\n"
+    )
+    before = counts(session)
+    problem = assert_problem(
+        client.post("/api/v1/import", content=document.encode(), headers=admin), 422
+    )
+    assert problem["errors"][0]["loc"] == ["body", "line 5", "(file)"], problem
+    assert "'name' is given twice" in problem["errors"][0]["msg"]
+    assert counts(session) == before
+
+
 def test_yaml_anchors_and_aliases_are_refused_by_line(
     client: TestClient, session: Session, admin: dict[str, str], tmp_path: Path
 ) -> None:

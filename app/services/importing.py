@@ -21,7 +21,7 @@ from app.services.seed_file import (
     PlainYamlLoader,
     SeedError,
     SeedReport,
-    YamlAliasError,
+    YamlRefusedError,
     validate_seed,
 )
 from app.services.seeding import Change, apply_seed
@@ -132,7 +132,7 @@ def parse(text: str) -> tuple[Any, dict[str, int]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}: (file)" if mark is not None else "(file)"
-        what = "" if isinstance(error, YamlAliasError) else "not YAML or JSON: "
+        what = "" if isinstance(error, YamlRefusedError) else "not YAML or JSON: "
         raise ImportProblemError([f"{where}: {what}{error.problem}"]) from None
     except yaml.YAMLError as error:
         raise ImportProblemError([f"(file): not YAML or JSON: {error}"]) from None

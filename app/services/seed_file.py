@@ -64,8 +64,9 @@ class SeedReport:
         return "seed: " + "; ".join(parts)
 
 
-class YamlAliasError(yaml.MarkedYAMLError):
-    """A YAML document has an anchor or an alias."""
+class YamlRefusedError(yaml.MarkedYAMLError):
+    """A YAML document uses what a seed does not take: an anchor or an alias, or a key given
+    twice in one mapping."""
 
 
 class PlainYamlLoader(yaml.SafeLoader):
@@ -75,11 +76,25 @@ class PlainYamlLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise YamlAliasError(
+            raise YamlRefusedError(
                 problem="YAML anchors (&) and aliases (*) are not accepted; write each value out",
                 problem_mark=event.start_mark,
             )
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # The safe loader keeps the last of a key given twice; JSON Lines refuses it, and so
+        # does this: which value was meant, no reader can tell.
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    raise YamlRefusedError(
+                        problem=f"the key {key_node.value!r} is given twice in one mapping",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_seed_file(path: Path, passages_for: PassagesFor | None = None) -> Any:
