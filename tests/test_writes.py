@@ -17,7 +17,7 @@ from app.limits import RateLimiter, write_limiter
 from app.main import app
 from app.models import ApiKey, Project, Revision, Scope
 from app.services.keys import create_key, revoke_key
-from tests.factories import app_on, assert_problem, cite, new_project
+from tests.factories import app_on, assert_problem, cite, new_project, walk
 
 SOURCE = "changzhou-city-work-conference-2025"
 
@@ -413,6 +413,28 @@ def test_the_etag_of_a_gzipped_record_is_good_for_if_match(
 
 
 @pytest.mark.usefixtures("source_text")
+def test_a_records_history_comes_in_pages(client: TestClient, curator: dict[str, str]) -> None:
+    """Oldest first, `limit` changes a page and a cursor to the next, as every list: a record
+    changed hundreds of times answers in pages, not in one body of megabytes."""
+    path = "/api/v1/projects/catl-ly9"
+    for number in range(7):
+        headers = {**curator, "If-Match": client.get(path).headers["etag"]}
+        response = client.patch(path, json={"description": f"Version {number}."}, headers=headers)
+        assert response.status_code == 200, response.text
+    whole = client.get(path + "/history", params={"limit": 200}).json()
+    assert [change["after"]["description"] for change in whole["items"]] == [
+        f"Version {number}." for number in range(7)
+    ]
+    assert whole["next_cursor"] is None
+    paged = list(walk(client, path + "/history", limit=3))
+    assert paged == whole["items"]
+    first = client.get(path + "/history", params={"limit": 3}).json()
+    other = client.get("/api/v1/projects/catl-ly8/history", params={"cursor": first["next_cursor"]})
+    assert_problem(other, 400, "cursor")
+    assert_problem(client.get(path + "/history", params={"limit": 0}), 422, "limit")
+
+
+@pytest.mark.usefixtures("source_text")
 def test_a_patch_that_changes_nothing_writes_nothing(
     client: TestClient, session: Session, curator: dict[str, str]
 ) -> None:
@@ -678,7 +700,7 @@ def test_concurrent_read_modify_write_loses_no_update(shared_database: Engine) -
     assert errors == []
     assert len(applied) + len(refused) == 400
     assert setup.get(path).json()["description"] == f"edits {len(applied)}"
-    assert len(setup.get(f"{path}/history").json()["items"]) == len(applied) + 1
+    assert len(list(walk(setup, f"{path}/history"))) == len(applied) + 1
 
 
 @pytest.mark.usefixtures("source_text")

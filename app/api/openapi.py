@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app.api import expansion
 from app.api.params import documented
-from app.api.schemas import FacetsOut, HistoryOut, StatsOut
+from app.api.schemas import FacetsOut, HistoryOut, HistoryQuery, StatsOut
 from app.api.stats import json_stats_query
 from app.collections.base import Collection
 from app.collections.catalog import DOCUMENTED
@@ -319,7 +319,11 @@ def history_operation(collection: Collection) -> dict[str, Any]:
     return {
         "operation_id": collection.operation("get", collection.singular, "History"),
         "summary": f"History of {collection.a_singular}",
-        "description": "Every change to the record through the API, oldest first.",
+        "description": (
+            "Every change to the record through the API, oldest first, `limit` at a time: "
+            "follow `next_cursor`."
+        ),
+        "openapi_extra": documented(HistoryQuery),
         "response_model": HistoryOut,
         "responses": PROBLEM_RESPONSES,
     }

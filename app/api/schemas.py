@@ -3,8 +3,9 @@
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.listing.params import CURSOR_PATTERN
 from app.models import Action
 
 
@@ -56,7 +57,28 @@ class HistoryEntry(BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+class HistoryQuery(BaseModel):
+    """A page of a record's history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(100, ge=1, le=200, description="Changes per page, 1 to 200.", examples=[100])
+    cursor: str | None = Field(
+        None,
+        max_length=200,
+        pattern=CURSOR_PATTERN,
+        description=(
+            "Opaque position from a previous page's `next_cursor`; omit, or leave empty, for the "
+            "oldest changes."
+        ),
+    )
+
+
 class HistoryOut(BaseModel):
-    """A record's changes, oldest first."""
+    """A record's changes, oldest first, a page at a time."""
 
     items: list[HistoryEntry] = Field(description="The changes, oldest first.")
+    limit: int = Field(description="The page size asked for.", examples=[100])
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next changes; null on the last page.", examples=[None]
+    )

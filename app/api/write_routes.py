@@ -16,14 +16,17 @@ from starlette.responses import Response
 
 from app.api import openapi
 from app.api.binding import bind
-from app.api.schemas import HistoryEntry
+from app.api.params import query_of
+from app.api.schemas import HistoryEntry, HistoryQuery
 from app.auth import CuratorKey, CuratorSession
 from app.collections.base import Collection
 from app.db import SessionDep
-from app.errors import AppError, ProblemError
+from app.errors import AppError, ProblemError, bad_parameter
 from app.http import check_if_match, etag_of_bytes, json_bytes_response, json_response
+from app.listing.cursor import seal, unseal
 from app.projections.rendering import stored_rendering
 from app.services import history, writes
+from app.services.installation import cursor_key
 from app.services.write_bodies import field_adapters, parse_create
 
 
@@ -150,17 +153,37 @@ def remove(
 
 
 def record_history(
-    collection: Collection, request: Request, session: SessionDep, record_id: str
+    collection: Collection,
+    request: Request,
+    session: SessionDep,
+    record_id: str,
+    query: Annotated[HistoryQuery, query_of(HistoryQuery)],
 ) -> Response:
-    """Every change to a record through the API."""
+    """The changes to a record through the API, oldest first, a page at a time."""
     subject = collection.subject
-    changes = history.list_history(session=session, subject=subject, record_id=record_id)
-    if not changes and (
-        stored_rendering(session=session, subject=subject, record_id=record_id) is None
+    key, scope = cursor_key(session=session), f"history:{subject}:{record_id}"
+    after = 0
+    if query.cursor:
+        after = unseal(query.cursor, "cursor", key=key, scope=scope).get("i", -1)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise bad_parameter("cursor", "not a cursor this server issued")
+    changes = history.list_history(
+        session=session, subject=subject, record_id=record_id, after=after, limit=query.limit + 1
+    )
+    if (
+        not changes
+        and not after
+        and (stored_rendering(session=session, subject=subject, record_id=record_id) is None)
     ):
         raise not_found(collection, record_id)
-    items = [HistoryEntry.model_validate(change).model_dump(mode="json") for change in changes]
-    return json_response(request, {"items": items})
+    following = changes[: query.limit]
+    next_cursor = None
+    if len(changes) > query.limit:
+        next_cursor = seal({"i": following[-1].id}, key=key, scope=scope)
+    items = [HistoryEntry.model_validate(change).model_dump(mode="json") for change in following]
+    return json_response(
+        request, {"items": items, "limit": query.limit, "next_cursor": next_cursor}
+    )
 
 
 def add_write_routes(router: APIRouter, collection: Collection) -> None:

@@ -35,13 +35,21 @@ def record_change(
     )
 
 
-def list_history(*, session: Session, subject: str, record_id: str) -> list[RecordHistory]:
-    """Every recorded change of a record, oldest first."""
+def list_history(
+    *, session: Session, subject: str, record_id: str, after: int = 0, limit: int
+) -> list[RecordHistory]:
+    """Up to `limit` recorded changes of a record after the change numbered `after`, oldest
+    first."""
     return list(
         session.scalars(
             select(RecordHistory)
-            .where(RecordHistory.subject_type == subject, RecordHistory.subject_id == record_id)
+            .where(
+                RecordHistory.subject_type == subject,
+                RecordHistory.subject_id == record_id,
+                RecordHistory.id > after,
+            )
             .order_by(RecordHistory.id)
+            .limit(limit)
         )
     )
 
