@@ -101,8 +101,13 @@ def make_engine(
     def _on_begin(connection: Any) -> None:
         # A write takes SQLite's write lock up front, so two read-modify-write requests queue
         # (busy timeout) instead of failing with "database is locked" when the second upgrades.
-        writing = connection.get_execution_options().get(WRITE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # "database is locked": a 503
+        else:
+            # A read's BEGIN takes no lock, so it cannot be refused one: on the driver's own
+            # connection, at a tenth of what SQLAlchemy's execution (events, a result) cost
+            # every list page.
+            connection.connection.driver_connection.execute("BEGIN")
 
     return engine
 
@@ -306,26 +311,38 @@ class Sessions:
     loop: OpenReader
     pooled: OpenSession
     read: OpenSession
-    """`pooled`, for reads only: autocommit on PostgreSQL (`_read_session_factory`)."""
+    """`pooled`, for reads only: autocommit on PostgreSQL (`_read_engine`)."""
+    reader: OpenReader
+    """`read`, as a plain connection: cheaper to open and close than a session, for the Core
+    statements of lists and stats in worker threads."""
 
 
 async def get_sessions() -> Sessions:
     """The read routes' database access (async, so that FastAPI resolves it on the loop)."""
     return Sessions(
-        loop=loop_engine().connect, pooled=_session_factory(), read=_read_session_factory()
+        loop=loop_engine().connect,
+        pooled=_session_factory(),
+        read=_read_session_factory(),
+        reader=_read_engine().connect,
     )
 
 
 @lru_cache
-def _read_session_factory() -> sessionmaker[Session]:
-    """Sessions for reads. On PostgreSQL in autocommit: under READ COMMITTED each statement
+def _read_engine() -> Engine:
+    """The engine of reads. On PostgreSQL in autocommit: under READ COMMITTED each statement
     reads a snapshot of its own, in a transaction or not, so BEGIN and ROLLBACK were two round
     trips that changed nothing. (A CSV export asks for REPEATABLE READ, and gets its
     transaction.) On SQLite a transaction is what keeps a read's statements on one snapshot."""
     engine = get_engine()
     if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return sessionmaker(bind=engine, expire_on_commit=False)
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+@lru_cache
+def _read_session_factory() -> sessionmaker[Session]:
+    """Sessions for reads (`_read_engine`)."""
+    return sessionmaker(bind=_read_engine(), expire_on_commit=False)
 
 
 # scope="function": the session commits when the route returns, before the answer is sent, so

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import landing
 from app.api import export, importing, neighbours, search, sources
+from app.api.direct import DirectRoutes, direct_handlers
 from app.api.expansion import expansion_schemas
 from app.api.openapi import (
     TAGS,
@@ -155,9 +156,12 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         app.include_router(router, prefix=prefix)
         included = app.router.routes[-1]
         served[id(included)] = [prefix + route.path for route in router.routes]  # type: ignore[attr-defined]
-    app.router.middleware_stack = RouteIndex(
-        app.router,
-        [served.get(id(route)) or [route.path] for route in app.router.routes],  # type: ignore[attr-defined]
+    app.router.middleware_stack = DirectRoutes(
+        RouteIndex(
+            app.router,
+            [served.get(id(route)) or [route.path] for route in app.router.routes],  # type: ignore[attr-defined]
+        ),
+        direct_handlers(API_PREFIX, DOCUMENTED),
     )
     cache_mb = get_settings().response_cache_mb if response_cache_mb is None else response_cache_mb
     if cache_mb > 0:

@@ -129,7 +129,9 @@ def serve_sessions(
             yield from committing(session)
 
     async def sessions_dependency() -> Sessions:  # as get_sessions
-        return Sessions(loop=session_scope, pooled=session_scope, read=session_scope)
+        return Sessions(
+            loop=session_scope, pooled=session_scope, read=session_scope, reader=session_scope
+        )
 
     application.dependency_overrides[get_session] = session_dependency
     application.dependency_overrides[get_sessions] = sessions_dependency

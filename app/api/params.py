@@ -6,7 +6,7 @@ which costs more than the query behind a list page. Here the parameters go to
 `RequestValidationError` located in `query`), and the operation documents each field as
 FastAPI would, from the model's JSON schema."""
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar, get_origin
 
 from fastapi import Depends, Request
@@ -28,6 +28,11 @@ def _is_list(annotation: Any) -> bool:
 
 def query_of(model: type[Model]) -> Any:
     """A dependency that validates the request's query string as `model`."""
+    return Depends(query_parser(model))
+
+
+def query_parser(model: type[Model]) -> Callable[[Request], Awaitable[Model]]:
+    """What `query_of` runs: the request's query string, validated as `model`."""
     lists = frozenset(
         name for name, field in model.model_fields.items() if _is_list(field.annotation)
     )
@@ -58,7 +63,7 @@ def query_of(model: type[Model]) -> Any:
                 ]
             ) from None
 
-    return Depends(parse)
+    return parse
 
 
 def refuse_repeated(request: Request, *names: str) -> None:

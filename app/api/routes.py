@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.responses import Response, StreamingResponse
@@ -42,6 +41,7 @@ from app.projections.rendering import stored_rendering
 from app.services import history, lists
 from app.services.expansion import expand, expanded_page
 from app.services.revision import current_revision
+from app.workers import in_worker
 
 
 async def list_records(
@@ -52,11 +52,9 @@ async def list_records(
     # A page's count can read a long index range, whatever its filters: in a worker thread,
     # so that no list holds up the event loop and every other request on it.
     if wants_csv(request, query.format):
-        answer = await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
+        answer = await in_worker(_list_csv, collection, request, sessions, query, keys)
     else:
-        answer = await run_in_threadpool(
-            _list_json, collection, request, sessions.read, query, keys
-        )
+        answer = await in_worker(_list_json, collection, request, sessions.reader, query, keys)
     return answer if query.format is not None else negotiated(answer)
 
 
@@ -66,7 +64,7 @@ async def list_fields(
     """A page of records (JSON), each with only the keys `fields` names."""
     refuse_format(query, "JSON")
     keys = parse_sort(query.sort, collection.list_spec)
-    return await run_in_threadpool(_list_json, collection, request, sessions.read, query, keys)
+    return await in_worker(_list_json, collection, request, sessions.reader, query, keys)
 
 
 async def list_csv(
@@ -75,7 +73,7 @@ async def list_csv(
     """All the matching records (or `limit` of them) as CSV."""
     refuse_format(query, "CSV")
     keys = parse_sort(query.sort, collection.list_spec)
-    return await run_in_threadpool(_list_csv, collection, request, sessions, query, keys)
+    return await in_worker(_list_csv, collection, request, sessions, query, keys)
 
 
 def refuse_format(query: BaseModel, answer: str) -> None:
@@ -146,7 +144,7 @@ async def get_record(
     """One record, as it is or as it was, with what `expand` embeds."""
     names = expansion.expansions(collection, query)
     if (query.as_of is not None and collection.writable) or names:
-        return await run_in_threadpool(
+        return await in_worker(
             _record, collection, request, sessions.read, record_id, query.as_of, names
         )
     with sessions.loop() as reader:
@@ -225,7 +223,7 @@ async def _stats(
         )
 
     # An aggregate reads every matching record: in a worker thread, off the event loop.
-    return await run_in_threadpool(stats, sessions.read)
+    return await in_worker(stats, sessions.reader)
 
 
 def get_facets(
