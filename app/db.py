@@ -101,13 +101,8 @@ def make_engine(
     def _on_begin(connection: Any) -> None:
         # A write takes SQLite's write lock up front, so two read-modify-write requests queue
         # (busy timeout) instead of failing with "database is locked" when the second upgrades.
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")  # "database is locked": a 503
-        else:
-            # A read's BEGIN takes no lock, so it cannot be refused one: on the driver's own
-            # connection, at a tenth of what SQLAlchemy's execution (events, a result) cost
-            # every list page.
-            connection.connection.driver_connection.execute("BEGIN")
+        writing = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import httpx2
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
@@ -15,6 +16,8 @@ from app.api.routes import get_stats, list_records
 from app.collections.base import Collection
 from app.collections.catalog import DOCUMENTED
 from app.collections.relations import expand_names
+from app.db import make_engine
+from tests.factories import app_on, server
 
 FRESH = {"Cache-Control": "no-cache"}  # past the response cache
 
@@ -139,3 +142,31 @@ def test_the_router_sends_each_direct_path_to_the_handler_that_answers_it(
                 assert (endpoint.func, endpoint.args[0]) == (handler, collection), path
     finally:
         direct.app = router
+
+
+def test_a_served_process_reads_lists_and_stats_on_its_own_connections(
+    fresh_database_url: str,
+) -> None:
+    """`citykb serve` reads lists and stats through pooled connections in its worker threads
+    (`Sessions.reader`), which no in-process test uses: every page of every list, walked by
+    its cursors, and each stats answer, are those of the application reading through
+    sessions, byte for byte."""
+    with server(fresh_database_url) as (_, base):
+        engine = make_engine(fresh_database_url)
+        with app_on(engine) as in_process, httpx2.Client(base_url=base, headers=FRESH) as served:
+            for collection in DOCUMENTED:
+                path = f"/api/v1{collection.path}?limit=7&sort=-id"
+                pages = 0
+                while path:
+                    answer, expected = served.get(path), in_process.get(path, headers=FRESH)
+                    assert answer.status_code == expected.status_code == 200, path
+                    assert answer.content == expected.content, path
+                    cursor = answer.json()["next_cursor"]
+                    path = cursor and f"/api/v1{collection.path}?limit=7&sort=-id&cursor={cursor}"
+                    pages += 1
+                assert pages >= 2 or answer.json()["total"] <= 7, collection.path
+                group = collection.list_spec.equality[0]
+                stats = f"/api/v1/stats{collection.path}?group_by={group}"
+                answer, expected = served.get(stats), in_process.get(stats, headers=FRESH)
+                assert (answer.status_code, answer.content) == (200, expected.content), stats
+        engine.dispose()

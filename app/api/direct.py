@@ -8,6 +8,7 @@ access its dependencies give it. Everything else about the request is as it was:
 middleware around the router, and the exception handlers that render a refusal as a problem
 (`tests/test_direct_routes.py` compares the answers with the router's, byte for byte)."""
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
@@ -37,18 +38,21 @@ def direct_handlers(prefix: str, collections: Iterable[Collection]) -> dict[str,
 
 
 async def _sessions(request: Request) -> Sessions:
-    """What the `SessionsDep` dependency gives, or what the application overrides it with."""
+    """What the `SessionsDep` dependency gives, or what the application overrides it with (the
+    tests do, with a function or a coroutine function)."""
     overrides = getattr(request.app, "dependency_overrides", {})
-    sessions: Sessions = await overrides.get(get_sessions, get_sessions)()
-    return sessions
+    sessions = overrides.get(get_sessions, get_sessions)()
+    if inspect.isawaitable(sessions):
+        sessions = await sessions
+    return cast(Sessions, sessions)
 
 
 def _list_handler(collection: Collection) -> Handler:
     parse = query_parser(expansion.list_query(collection))
 
     async def handle(request: Request) -> Response:
-        query = await parse(request)
-        return await list_records(collection, request, await _sessions(request), query)
+        sessions = await _sessions(request)  # before the query, as FastAPI resolves them
+        return await list_records(collection, request, sessions, await parse(request))
 
     return handle
 
@@ -59,8 +63,8 @@ def _stats_handler(collection: Collection) -> Handler:
     parse = query_parser(cast(type[StatsQuery], json_stats_query(collection)))
 
     async def handle(request: Request) -> Response:
-        query = await parse(request)
-        return await get_stats(collection, request, await _sessions(request), query)
+        sessions = await _sessions(request)
+        return await get_stats(collection, request, sessions, await parse(request))
 
     return handle
 

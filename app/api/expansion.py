@@ -52,7 +52,6 @@ def expansions(collection: Collection, query: BaseModel) -> list[str]:
 
 
 @cache
-@cache
 def list_query(collection: Collection) -> type[PageQuery]:
     """The JSON list's query model: the collection's, with `expand`."""
     return create_model(
