@@ -3,10 +3,11 @@
 A list page or a stats request that misses the response cache went through FastAPI's routing
 (a dozen routes matched in turn) and its dependency machinery (each dependency's signature
 inspected, each result checked) before its handler ran: under load about 150 µs of CPU a
-list, as much as the page's own SQL (bench/README.md, "Floors"). Here its handler is called straight away, with the same validated query and database
-access its dependencies give it. Everything else about the request is as it was: the
-middleware around the router, and the exception handlers that render a refusal as a problem
-(`tests/test_direct_routes.py` compares the answers with the router's, byte for byte)."""
+list, as much as the page's own SQL (bench/README.md, "Floors"). Here its handler is called
+straight away, with the same validated query and database access its dependencies give it.
+Everything else about the request is as it was: the middleware around the router, and the
+exception handlers that render a refusal as a problem (`tests/test_direct_routes.py`
+compares the answers with the router's, byte for byte)."""
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
