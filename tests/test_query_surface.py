@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.collections.base import Collection
@@ -161,6 +161,32 @@ def test_null_matches_records_where_the_field_is_not_stated(client: TestClient) 
     assert ids(client.get("/api/v1/zero-carbon-factories", params={"year": "null"})) == [
         "jiangsu-catl-zero-carbon"
     ]
+
+
+def test_one_value_several_and_null_each_select_what_they_name(
+    client: TestClient, session: Session
+) -> None:
+    """One value is compared with `=`, several with `IN`: the statements kept for one shape of
+    query are never run for the other (with a page and a count of their own)."""
+    statuses = session.scalars(select(Project.status).distinct())
+    first, second = sorted(status for status in statuses if status is not None)[:2]
+    for chosen in ([first], [first, second], [second], [first, "null"], [second, first, "null"]):
+        stated = [value for value in chosen if value != "null"]
+        expected = session.scalars(
+            select(Project.id).where(
+                or_(Project.status.in_(stated), Project.status.is_(None))
+                if "null" in chosen
+                else Project.status.in_(stated)
+            )
+        ).all()
+        for limit in (2, 100):  # a page with its count, and one that finds every record
+            response = client.get(
+                "/api/v1/projects", params=[("limit", limit), *(("status", v) for v in chosen)]
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["total"] == len(expected), chosen
+        assert sorted(ids(response)) == sorted(expected), chosen
+    assert len(expected) > 2  # so that the first page's count was not its length
 
 
 def test_every_list_filter_is_documented_with_an_example(client: TestClient) -> None:
