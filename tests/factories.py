@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.collections.catalog import DOCUMENTED
 from app.db import (
     WRITE_OPTION,
+    OpenReader,
     Sessions,
     committing,
+    for_reads,
     get_session,
     get_sessions,
     get_write_session,
@@ -114,9 +116,13 @@ def assert_problem(response: Any, status: int, parameter: str | None = None) -> 
 
 
 def serve_sessions(
-    application: FastAPI, session_scope: Callable[[], AbstractContextManager[Session]]
+    application: FastAPI,
+    session_scope: Callable[[], AbstractContextManager[Session]],
+    *,
+    reader: OpenReader | None = None,
 ) -> None:
-    """Make the app take its sessions from `session_scope`, committing as `get_session` does."""
+    """Make the app take its sessions from `session_scope`, committing as `get_session` does;
+    lists and stats read through `reader` when it is given."""
 
     def session_dependency() -> Iterator[Session]:
         with session_scope() as session:
@@ -130,7 +136,10 @@ def serve_sessions(
 
     async def sessions_dependency() -> Sessions:  # as get_sessions
         return Sessions(
-            loop=session_scope, pooled=session_scope, read=session_scope, reader=session_scope
+            loop=session_scope,
+            pooled=session_scope,
+            read=session_scope,
+            reader=reader or session_scope,
         )
 
     application.dependency_overrides[get_session] = session_dependency
@@ -139,10 +148,12 @@ def serve_sessions(
 
 
 def app_on(engine: Engine, *, response_cache_mb: int | None = None) -> TestClient:
-    """The app with sessions from this engine, outside any test transaction (and its response
-    cache, when given memory, reading revisions from it)."""
+    """The app with sessions from this engine, outside any test transaction, lists and stats
+    read as the served app reads them (`for_reads`); and its response cache, when given
+    memory, reading revisions from it."""
     application = create_app(engine=engine, response_cache_mb=response_cache_mb)
-    serve_sessions(application, sessionmaker(bind=engine, expire_on_commit=False))
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    serve_sessions(application, sessions, reader=for_reads(engine).connect)
     return TestClient(application)
 
 

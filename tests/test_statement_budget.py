@@ -14,6 +14,7 @@ from app.collections.base import Collection
 from app.collections.catalog import DOCUMENTED
 from app.models import Scope
 from app.services.keys import create_key
+from tests.factories import app_on
 
 LIST_BUDGET = 3
 SEARCH_KINDS_MATCHING = 4
@@ -155,3 +156,20 @@ def test_a_one_field_patch_stays_within_its_statement_budget(
     history = client.get(path + "/history").json()["items"]
     assert [change["after"] for change in history] == [warm.json(), patched.json()]
     assert history[-1]["before"] == warm.json()
+
+
+def test_a_list_or_stats_read_begins_no_transaction(shared_database: Engine) -> None:
+    """Lists and stats read each statement in a snapshot of its own, as PostgreSQL's do under
+    READ COMMITTED: on SQLite no BEGIN (nor the ROLLBACK that would end it), and a page, its
+    count and its revision in one statement, alone."""
+    if shared_database.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's reads are in autocommit: no statement of theirs begins one")
+    with app_on(shared_database) as client:
+        run(client, shared_database, "/api/v1/projects", limit=1)  # the cursor key, once
+        for path, params in (
+            ("/api/v1/projects", {"investment_cny_min": 7}),
+            ("/api/v1/stats/projects", {"group_by": "status"}),
+        ):
+            seen = run(client, shared_database, path, **params)
+            assert len(seen) == 1, seen
+            assert not seen[0].lstrip().upper().startswith("BEGIN"), seen
