@@ -52,16 +52,18 @@ class Filters:
     since SQLite would sort what the index already orders."""
 
 
-def _equals(column: ColumnElement[Any], name: str, values: Sequence[Any]) -> ColumnElement[bool]:
-    stated = [value for value in values if value != NULL]
+def _equals(
+    column: ColumnElement[Any], name: str, stated: Any, *, or_null: bool
+) -> ColumnElement[bool]:
+    """`column` equal to `stated` (one value, a list of several, or None for none), or null."""
     clause: ColumnElement[bool] = false()
-    if len(stated) == 1:
+    if isinstance(stated, list):
+        clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
+    elif stated is not None:
         # `=`, not `IN` of one: SQLAlchemy expands an IN's parameter on every run of a kept
         # statement (about 15 µs of a list page's 140, bench/README.md).
-        clause = column == bindparam(name, stated[0], type_=column.type)
-    elif stated:
-        clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
-    return or_(clause, column.is_(None)) if NULL in values else clause
+        clause = column == bindparam(name, stated, type_=column.type)
+    return or_(clause, column.is_(None)) if or_null else clause
 
 
 def _matchable(values: Sequence[Any]) -> list[Any]:
@@ -105,11 +107,12 @@ def filter_clauses(
         if chosen:
             chosen = _matchable(chosen)
             stated = [value for value in chosen if value != NULL]
-            if stated:
-                params[name] = stated[0] if len(stated) == 1 else stated
             shape.append((name, min(len(stated), 2), NULL in chosen))  # none, one or several
+            bound = stated if len(stated) > 1 else next(iter(stated), None)
+            if bound is not None:
+                params[name] = bound
             if build:
-                clauses.append(_equals(spec.columns[name], name, chosen))
+                clauses.append(_equals(spec.columns[name], name, bound, or_null=NULL in chosen))
     for name, make_clause in spec.custom.items():
         if values.get(name):
             matchable = _matchable(values[name])
