@@ -356,7 +356,7 @@ def seed_line(collection: str, record_id: str, **changes: Any) -> str:
     return orjson.dumps({"collection": collection, "record": values}).decode()
 
 
-def rendering(session: Session, project_id: str) -> str:
+def rendering(session: Session, project_id: str) -> bytes:
     stored = session.scalars(select(Project.rendered).where(Project.id == project_id)).one()
     assert stored is not None
     return stored

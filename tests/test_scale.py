@@ -96,7 +96,7 @@ def test_synthetic_renderings_are_what_rendering_writes(synthetic: Engine) -> No
         for subject, collection in BY_SUBJECT.items():
             model = collection.model
             stored = {
-                record_id: (rendered or "unrendered").encode()
+                record_id: rendered or b"unrendered"
                 for record_id, rendered in connection.execute(
                     select(model.id, model.rendered).where(
                         model.id.like("syn7-%") | model.id.like("synthetic-%")

@@ -354,6 +354,21 @@ def test_a_write_is_visible_at_once_in_every_read(
 
 
 @pytest.mark.usefixtures("source_text")
+def test_a_rendering_is_stored_as_text(
+    client: TestClient, curator: dict[str, str], session: Session
+) -> None:
+    """Renderings are read as bytes but kept as text: its length counts characters, which a
+    UTF-8 rendering of a Chinese name kept as bytes (an SQLite BLOB) would not."""
+    created = client.post("/api/v1/projects", json=new_project(), headers=curator).json()
+    rendered = Project.__table__.c.rendered
+    text, length = session.execute(
+        select(rendered, func.length(rendered)).where(Project.id == created["id"])
+    ).one()
+    assert orjson.loads(text)["name"] == created["name"]
+    assert length == len(text.decode()) < len(text)
+
+
+@pytest.mark.usefixtures("source_text")
 def test_a_new_name_gets_its_traditional_form_anew(
     client: TestClient, curator: dict[str, str]
 ) -> None:

@@ -1,7 +1,11 @@
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Index, MetaData, String, Table, Text
+from sqlalchemy import ColumnElement, Dialect, Index, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
     from app.models.citation import Citation
@@ -21,6 +25,41 @@ SEARCH_TEXT_LENGTH = 4000
 SUBJECT_TYPE_LENGTH = 40
 
 
+class _Utf8Bytes(FunctionElement[bytes]):
+    """A text column read as its UTF-8 bytes."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(_Utf8Bytes, "sqlite")
+def _utf8_bytes_sqlite(element: _Utf8Bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+@compiles(_Utf8Bytes, "postgresql")
+def _utf8_bytes_postgresql(element: _Utf8Bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    # Not `CAST(... AS bytea)`, which reads a backslash in the text as an escape.
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
+class StoredJson(TypeDecorator[bytes]):
+    """JSON kept as text and read as bytes: the database hands over the stored UTF-8 as it is,
+    for a response body, where text would be decoded by the driver and encoded again."""
+
+    impl = Text
+    cache_ok = True
+
+    def column_expression(self, column: ColumnElement[Any]) -> ColumnElement[bytes]:
+        return _Utf8Bytes(column)
+
+    def process_bind_param(self, value: bytes | str | None, dialect: Dialect) -> str | None:
+        return value.decode() if isinstance(value, bytes) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else bytes(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -35,7 +74,7 @@ class Cited:
     search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_LENGTH), default="")
     """The record's text folded for search (simplified script, lower case); see
     app/projections/search_index.py."""
-    rendered: Mapped[str | None] = mapped_column(Text, deferred=True)
+    rendered: Mapped[bytes | None] = mapped_column(StoredJson, deferred=True)
     """The record as the API reads it (JSON), rewritten by every flush that touches the record,
     so that reads serve it as it is; see app/projections/rendering.py."""
 

@@ -150,7 +150,7 @@ def fill_missing(connection: Connection) -> int:
 def stored_or_fresh(connection: Connection, subject: str, rows: Sequence[Any]) -> list[bytes]:
     """Each row's stored rendering (`row.rendered`), rendering now those not stored yet."""
     fresh = render(connection, subject, [row.id for row in rows if row.rendered is None])
-    return [row.rendered.encode() if row.rendered is not None else fresh[row.id] for row in rows]
+    return [row.rendered if row.rendered is not None else fresh[row.id] for row in rows]
 
 
 def stored_renderings(reader: Reader, subject: str, ids: Sequence[str]) -> dict[str, bytes]:

@@ -122,7 +122,7 @@ def _store(
             .where(table.c.id == bindparam("record_id"))
             .values(search_text=bindparam("text"), rendered=bindparam("json")),
             [
-                {"record_id": record_id, "text": texts[record_id], "json": json.decode()}
+                {"record_id": record_id, "text": texts[record_id], "json": json}
                 for record_id, json in rendered.items()
             ],
         )
