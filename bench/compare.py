@@ -221,7 +221,7 @@ def main() -> None:
     for side in sides:  # each side walks to its own deep cursor
         with serve(side):
             deep = deep_cursor(DEEP_PAGE)
-        plan = scenarios(args.projects, districts, deep, with_peer=False)
+        plan = scenarios(args.projects, districts, deep, with_peer=False, with_anchor=False)
         plans[side.name] = [scenario for scenario in plan if scenario.server == "citykb"]
     names = [scenario.name for scenario in plans["current"]]
     measures = {(side.name, name): Measure() for side in sides for name in names}
