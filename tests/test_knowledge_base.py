@@ -175,6 +175,29 @@ def test_silent_fields_stay_null(client: TestClient) -> None:
     assert (source["publisher"], source["author"], source["url"]) == (None, None, None)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "events/changzhou-city-work-conference-2025",
+        "events/origin-space-daily-events",
+        "events/origin-space-weekly-salons",
+        "events/origin-space-monthly-roadshows",
+        "events/origin-space-quarterly-forums",
+        "programmes/modern-people-city",
+        "programmes/two-shifts",
+        "programmes/smart-growth",
+        "scenarios/songjianhu-pv-corridor",
+    ],
+)
+def test_a_name_with_no_established_english_form_has_no_name_en(
+    client: TestClient, path: str
+) -> None:
+    """A slogan, an activity or a site's feature, named in Chinese only: an English rendering
+    made up for it would pass a translation off as its name."""
+    record = client.get(f"/api/v1/{path}").json()
+    assert record["name_en"] is None, record["name_en"]
+
+
 def test_names_come_in_three_scripts(client: TestClient) -> None:
     catl = client.get("/api/v1/organizations/catl").json()
     assert (catl["name"], catl["name_zh_hant"], catl["name_en"]) == ("宁德时代", "寧德時代", "CATL")
