@@ -128,6 +128,20 @@ def forge(payload: bytes, key: bytes) -> str:
             {"kind": "ranking"},
             ["changzhou-talent-friendly-city-2024", "changzhou-talent-friendly-city-2025"],
         ),
+        (
+            "recognitions",
+            {"rank_min": 50, "rank_max": 50, "year_max": 2024},
+            ["changzhou-talent-friendly-city-2024"],
+        ),
+        ("events", {"month_min": 10}, ["changzhou-city-work-conference-2025"]),
+        ("events", {"month_max": 9, "year_min": 2025}, ["energy-expo-su-super-campaign"]),
+        ("organizations", {"tenant_order_max": 1}, ["jiangsu-xinci-materials"]),
+        ("organizations", {"settled_year_max": 2016}, ["catl"]),
+        ("parks", {"pv_corridor_length_m_min": 580}, ["songjianhu-optoelectronics-harbor"]),
+        ("renewal-cases", {"plot_ratio_before_max": 1.1}, ["hutang-sci-tech-park-renewal"]),
+        ("figures", {"value_min": 5000}, ["songjianhu-coal-saved"]),
+        ("figures", {"period_end_max": "2024-12-31"}, ["changzhou-talent-friendly-top50-2024"]),
+        ("programmes", {"period_end_min": "2030-12-31"}, ["fifteenth-five-year-plan"]),
     ],
 )
 def test_filters(client: TestClient, path: str, params: Any, expected: list[str]) -> None:
@@ -205,6 +219,35 @@ def test_every_list_filter_is_documented_with_an_example(client: TestClient) -> 
         assert parameters["cursor"]["description"]
         assert "example" not in parameters["cursor"]
         assert "examples" not in parameters["cursor"]["schema"]
+
+
+def test_every_number_and_date_of_a_record_has_a_range_filter(client: TestClient) -> None:
+    """The conventions' `{field}_min` / `{field}_max` on every number and date a record of the
+    list has, as /openapi.json declares them: the record's and its filter's type alike."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    missing, checked = [], 0
+    for item in DOCUMENTED:
+        operation = spec["paths"][f"/api/v1{item.path}"]["get"]
+        parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+        page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        record = schemas[schemas[page.rsplit("/", 1)[1]]["properties"]["items"]["items"]["$ref"]
+                         .rsplit("/", 1)[1]]  # fmt: skip
+        for name, field in record["properties"].items():
+            kinds = [
+                (option.get("type"), option.get("format"))
+                for option in field.get("anyOf", [field])
+                if option.get("type") != "null"
+            ]
+            if kinds[0] not in (("integer", None), ("number", None), ("string", "date")):
+                continue
+            checked += 1
+            for bound in (f"{name}_min", f"{name}_max"):
+                declared = parameters.get(bound, {}).get("anyOf", [{}])[0]
+                if (declared.get("type"), declared.get("format")) != kinds[0]:
+                    missing.append(f"{item.path} {bound}")
+    assert missing == []
+    assert checked >= 25
 
 
 def test_every_documented_example_is_taken_when_tried(client: TestClient) -> None:

@@ -62,6 +62,10 @@ class EventFilters(FilterQuery):
     year: list[Int32 | NullToken] = one_of("Year.", 2025, nullable=True)
     date_min: IsoDate | None = bound("Earliest date (inclusive).", "2025-01-01")
     date_max: IsoDate | None = bound("Latest date (inclusive).", "2025-12-31")
+    year_min: int | None = bound("Earliest year (inclusive).", 2024, bits=32)
+    year_max: int | None = bound("Latest year (inclusive).", 2025, bits=32)
+    month_min: int | None = bound("Earliest month, 1 to 12 (inclusive).", 9, bits=32)
+    month_max: int | None = bound("Latest month, 1 to 12 (inclusive).", 11, bits=32)
 
 
 class EventSeed(NamedFormat):

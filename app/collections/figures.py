@@ -109,10 +109,14 @@ class FigureFilters(FilterQuery):
         "catl-ly9-investment",
         nullable=True,
     )
+    value_min: float | None = bound("Least value as stated, in its `unit` (inclusive).", 1.0)
+    value_max: float | None = bound("Most value as stated, in its `unit` (inclusive).", 100.0)
     value_normalized_min: float | None = bound("Least normalized value (inclusive).", 1000000.0)
     value_normalized_max: float | None = bound("Most normalized value (inclusive).", 1e10)
     period_start_min: IsoDate | None = bound("Earliest period start.", "2025-01-01")
     period_start_max: IsoDate | None = bound("Latest period start.", "2030-12-31")
+    period_end_min: IsoDate | None = bound("Earliest period end.", "2025-12-31")
+    period_end_max: IsoDate | None = bound("Latest period end.", "2030-12-31")
 
 
 class FigureSeed(RecordFormat):

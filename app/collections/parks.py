@@ -59,6 +59,8 @@ class ParkFilters(FilterQuery):
     group_id: list[str] = one_of("Site grouping id.", "canal-creative-cluster", nullable=True)
     pv_installed_capacity_kw_min: float | None = bound("Least PV capacity, kW.", 1000.0)
     pv_installed_capacity_kw_max: float | None = bound("Most PV capacity, kW.", 10000.0)
+    pv_corridor_length_m_min: float | None = bound("Least PV corridor length, m.", 100.0)
+    pv_corridor_length_m_max: float | None = bound("Most PV corridor length, m.", 1000.0)
 
 
 class ParkSeed(NamedFormat):

@@ -55,6 +55,8 @@ class ProgrammeFilters(FilterQuery):
     )
     period_start_min: IsoDate | None = bound("Earliest period start.", "2025-01-01")
     period_start_max: IsoDate | None = bound("Latest period start.", "2030-12-31")
+    period_end_min: IsoDate | None = bound("Earliest period end.", "2025-12-31")
+    period_end_max: IsoDate | None = bound("Latest period end.", "2030-12-31")
 
 
 class ProgrammeSeed(NamedFormat):

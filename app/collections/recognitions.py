@@ -81,6 +81,10 @@ class RecognitionFilters(FilterQuery):
     year: list[Int32 | NullToken] = one_of("Year.", 2025, nullable=True)
     year_min: int | None = bound("Earliest year (inclusive).", 2024, bits=32)
     year_max: int | None = bound("Latest year (inclusive).", 2025, bits=32)
+    rank_min: int | None = bound("Least rank number (inclusive).", 1, bits=32)
+    rank_max: int | None = bound(
+        "Greatest rank number (inclusive), read with `rank_qualifier`: 50 takes 50强.", 50, bits=32
+    )
 
 
 class RecognitionSeed(NamedFormat):

@@ -66,6 +66,8 @@ class RenewalCaseFilters(FilterQuery):
     )
     floor_area_m2_min: float | None = bound("Least floor area, m².", 10000.0)
     floor_area_m2_max: float | None = bound("Most floor area, m².", 50000.0)
+    plot_ratio_before_min: float | None = bound("Least plot ratio before renewal.", 1.0)
+    plot_ratio_before_max: float | None = bound("Most plot ratio before renewal.", 2.0)
     plot_ratio_after_min: float | None = bound("Least plot ratio after renewal.", 2.0)
     plot_ratio_after_max: float | None = bound("Most plot ratio after renewal.", 3.0)
 

@@ -41,6 +41,8 @@ class SourceFilters(FilterQuery):
     language: list[str] = one_of("Language tag.", "zh-Hans")
     date_min: IsoDate | None = bound("Earliest date (inclusive).", "2025-01-01")
     date_max: IsoDate | None = bound("Latest date (inclusive).", "2025-12-31")
+    paragraph_count_min: int | None = bound("Fewest paragraphs (inclusive).", 10, bits=32)
+    paragraph_count_max: int | None = bound("Most paragraphs (inclusive).", 100, bits=32)
 
 
 class SourceSeed(CitedFormat):

@@ -17,7 +17,7 @@ class Event(NamedRecord, Base):
     date: Mapped[dt.date | None] = mapped_column(index=True)
     date_stated: Mapped[str | None] = mapped_column(String(40))
     year: Mapped[int | None] = mapped_column(Integer, index=True)
-    month: Mapped[int | None] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer, index=True)
     cadence: Mapped[Cadence | None] = mapped_column(enum_column(Cadence, "cadence"), index=True)
     organizer_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)

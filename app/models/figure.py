@@ -18,7 +18,7 @@ class Figure(Cited, Base):
     subject_id: Mapped[str] = mapped_column(String(SLUG_LENGTH), index=True)
     metric: Mapped[str] = mapped_column(String(60))
     label: Mapped[str] = mapped_column(String(200))
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float, index=True)
     value_stated: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(20))
     value_normalized: Mapped[float] = mapped_column(Float)
@@ -31,7 +31,7 @@ class Figure(Cited, Base):
     kind: Mapped[FigureKind] = mapped_column(enum_column(FigureKind, "figure_kind"), index=True)
     period: Mapped[str | None] = mapped_column(String(40))
     period_start: Mapped[date | None] = mapped_column(index=True)
-    period_end: Mapped[date | None]
+    period_end: Mapped[date | None] = mapped_column(index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
     programme_id: Mapped[str | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     restates_id: Mapped[str | None] = mapped_column(ForeignKey("figures.id"), index=True)

@@ -20,7 +20,7 @@ class Organization(NamedRecord, Base):
     settled_year: Mapped[int | None] = mapped_column(Integer)
     full_name: Mapped[str | None] = mapped_column(String(200))
     full_name_from_source: Mapped[bool | None] = mapped_column(Boolean)
-    tenant_order: Mapped[int | None] = mapped_column(Integer)
+    tenant_order: Mapped[int | None] = mapped_column(Integer, index=True)
     tenant_status: Mapped[TenantStatus | None] = mapped_column(
         enum_column(TenantStatus, "tenant_status")
     )

@@ -17,7 +17,7 @@ class Park(NamedRecord, Base):
     group_id: Mapped[str | None] = mapped_column(ForeignKey("parks.id"), index=True)
     location: Mapped[str | None] = mapped_column(String(200))
     pv_installed_capacity_kw: Mapped[float | None] = mapped_column(Float, index=True)
-    pv_corridor_length_m: Mapped[float | None] = mapped_column(Float)
+    pv_corridor_length_m: Mapped[float | None] = mapped_column(Float, index=True)
     description: Mapped[str | None] = mapped_column(Text)
 
 

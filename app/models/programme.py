@@ -18,7 +18,7 @@ class Programme(NamedRecord, Base):
     )
     period: Mapped[str | None] = mapped_column(String(40))
     period_start: Mapped[date | None] = mapped_column(index=True)
-    period_end: Mapped[date | None]
+    period_end: Mapped[date | None] = mapped_column(index=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("programmes.id"), index=True)

@@ -24,7 +24,7 @@ class Recognition(NamedRecord, Base):
     stage: Mapped[RecognitionStage | None] = mapped_column(
         enum_column(RecognitionStage, "recognition_stage"), index=True
     )
-    rank: Mapped[int | None] = mapped_column(Integer)
+    rank: Mapped[int | None] = mapped_column(Integer, index=True)
     rank_qualifier: Mapped[Qualifier | None] = mapped_column(
         enum_column(Qualifier, "rank_qualifier")
     )

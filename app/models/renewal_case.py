@@ -19,7 +19,7 @@ class RenewalCase(NamedRecord, Base):
     former_site: Mapped[str | None] = mapped_column(String(200))
     new_use: Mapped[str | None] = mapped_column(String(200))
     approach: Mapped[str | None] = mapped_column(String(200), index=True)
-    plot_ratio_before: Mapped[float | None] = mapped_column(Float)
+    plot_ratio_before: Mapped[float | None] = mapped_column(Float, index=True)
     plot_ratio_after: Mapped[float | None] = mapped_column(Float, index=True)
     floor_area_m2: Mapped[float | None] = mapped_column(Float, index=True)
     floor_area_qualifier: Mapped[Qualifier | None] = mapped_column(

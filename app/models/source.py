@@ -19,7 +19,7 @@ class Source(Cited, Base):
     url: Mapped[str | None] = mapped_column(String(1000))
     date: Mapped[dt.date | None] = mapped_column(index=True)
     language: Mapped[str] = mapped_column(String(20), index=True)
-    paragraph_count: Mapped[int] = mapped_column(Integer)
+    paragraph_count: Mapped[int] = mapped_column(Integer, index=True)
     description: Mapped[str | None] = mapped_column(Text)
 
 
