@@ -4,7 +4,7 @@ from pydantic import Field
 
 from app.collections.base import Collection, Document
 from app.integers import Int32
-from app.listing.params import FilterQuery, NullToken, one_of
+from app.listing.params import FilterQuery, NullToken, bound, one_of
 from app.models import Organization
 from app.models.enums import OrganizationKind, TenantStatus
 from app.records.formats import (

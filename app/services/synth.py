@@ -439,6 +439,7 @@ def _load(
             f"示范{SECTORS[n % len(SECTORS)]}园区 {n}",
             kind="site_cluster" if n % CLUSTER_EVERY == 0 else "industrial_park",
             pv_installed_capacity_kw=None if n % 3 else float(rng.randrange(100, 20_000)),
+            pv_corridor_length_m=None if n % 5 else float(100 + n % 1_900),
             district_id=rng.choice(district_ids),
             # A cluster's sites follow it; a few sites lie within one listed before them.
             group_id=park_id(n - n % CLUSTER_EVERY) if 0 < n % CLUSTER_EVERY <= 8 else None,
