@@ -142,6 +142,18 @@ def forge(payload: bytes, key: bytes) -> str:
         ("figures", {"value_min": 5000}, ["songjianhu-coal-saved"]),
         ("figures", {"period_end_max": "2024-12-31"}, ["changzhou-talent-friendly-top50-2024"]),
         ("programmes", {"period_end_min": "2030-12-31"}, ["fifteenth-five-year-plan"]),
+        ("projects", {"investment_qualifier": "order_of_magnitude"}, ["catl-ly7", "catl-ly8"]),
+        (
+            "renewal-cases",
+            {"floor_area_qualifier": "more_than"},
+            ["changfang-creative-park-renewal"],
+        ),
+        ("organizations", {"tenant_status": "in_full_production"}, ["jiangsu-xinci-materials"]),
+        (
+            "recognitions",
+            {"rank_qualifier": "at_most"},
+            ["changzhou-talent-friendly-city-2024", "changzhou-talent-friendly-city-2025"],
+        ),
     ],
 )
 def test_filters(client: TestClient, path: str, params: Any, expected: list[str]) -> None:
@@ -248,6 +260,36 @@ def test_every_number_and_date_of_a_record_has_a_range_filter(client: TestClient
                     missing.append(f"{item.path} {bound}")
     assert missing == []
     assert checked >= 24
+
+
+def test_every_enum_and_reference_of_a_record_has_an_equality_filter(client: TestClient) -> None:
+    """The conventions' equality filters on enums and references: each enum and `..._id` field
+    of a list's record is a repeatable parameter of the same name."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    missing, checked = [], 0
+    for item in DOCUMENTED:
+        operation = spec["paths"][f"/api/v1{item.path}"]["get"]
+        parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+        page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        record = schemas[schemas[page.rsplit("/", 1)[1]]["properties"]["items"]["items"]["$ref"]
+                         .rsplit("/", 1)[1]]  # fmt: skip
+        for name, field in record["properties"].items():
+            options = [
+                option for option in field.get("anyOf", [field]) if option != {"type": "null"}
+            ]
+            enum = any(
+                "enum" in schemas.get(option.get("$ref", "").rsplit("/", 1)[-1], option)
+                for option in options
+            )
+            reference = name.endswith("_id") and [o.get("type") for o in options] == ["string"]
+            if not enum and not reference:
+                continue
+            checked += 1
+            if parameters.get(name, {}).get("type") != "array":
+                missing.append(f"{item.path} {name}")
+    assert missing == []
+    assert checked >= 52
 
 
 def test_every_documented_example_is_taken_when_tried(client: TestClient) -> None:

@@ -175,7 +175,13 @@ def test_list_parameters_of_names_are_arrays_of_their_names(client: TestClient) 
     assert sorted(fields["items"]["enum"]) == sorted(keys)
     group_by = parameters_of(spec, "/api/v1/stats/projects")["group_by"]["schema"]
     assert group_by["type"] == "array"
-    assert group_by["items"]["enum"] == ["status", "district_id", "sector", "status_year"]
+    assert group_by["items"]["enum"] == [
+        "status",
+        "district_id",
+        "sector",
+        "status_year",
+        "investment_qualifier",
+    ]
     assert "format" not in parameters_of(spec, "/api/v1/projects.csv")
     assert "format" not in parameters_of(spec, "/api/v1/projects.json")
 

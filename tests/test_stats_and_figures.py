@@ -88,6 +88,27 @@ def test_a_restated_fact_is_summed_once(client: TestClient) -> None:
     assert by_metric["groups"][0]["value_normalized_sum"] == sum(filter(None, projects))
 
 
+def test_stats_keep_values_of_each_qualifier_apart(client: TestClient) -> None:
+    """A sum takes values as stated, however exact; grouped by its qualifier, a class such as
+    百亿级 stays out of the exact sum, and the stats' documentation says so."""
+    stats = client.get("/api/v1/stats/projects", params={"group_by": "investment_qualifier"})
+    sums = {
+        group["investment_qualifier"]: (group["count"], group["investment_cny_sum"])
+        for group in stats.json()["groups"]
+    }
+    assert sums == {
+        "exact": (1, 10_000_000_000),
+        "order_of_magnitude": (2, 20_000_000_000),
+        None: (3, None),
+    }
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/v1/stats/projects", "/api/v1/stats/projects.csv"):
+        assert "Filter on `investment_qualifier`" in spec["paths"][path]["get"]["description"]
+    figures = spec["paths"]["/api/v1/stats/figures"]["get"]["description"]
+    assert "Filter on `qualifier`" in figures
+    assert "qualifier" not in spec["paths"]["/api/v1/stats/parks"]["get"]["description"]
+
+
 def test_restatements_are_marked_and_filtered(client: TestClient) -> None:
     over = client.get("/api/v1/figures/catl-ly9-investment-over").json()
     assert over["restates_id"] == "catl-ly9-investment"

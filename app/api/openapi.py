@@ -196,6 +196,26 @@ def _units_note(collection: Collection) -> str:
     )
 
 
+def _qualifier_note(collection: Collection) -> str:
+    """What stats of numbers that are not all exact add up."""
+    qualifiers = [
+        qualifier
+        for name, qualifier in collection.figure_backed.items()
+        if qualifier is not None and name in collection.numeric
+    ]
+    if collection.numeric and "qualifier" in collection.filters.model_fields:
+        qualifiers.append("qualifier")  # figures: one qualifier for the one number
+    if not qualifiers:
+        return ""
+    names = " or ".join(f"`{name}`" for name in qualifiers)
+    return (
+        " A sum, mean, minimum or maximum takes each value as stated, however exact: `约` "
+        "(`approximately`), `超` (`more_than`), `以上` (`at_least`), brackets such as 50强 and "
+        f"classes such as 百亿级 alike. Filter on {names} (`exact`), or group by it, to keep "
+        "them apart."
+    )
+
+
 def stats_operation(collection: Collection) -> dict[str, Any]:
     return {
         "operation_id": collection.operation("get", collection.singular, "Stats"),
@@ -205,6 +225,7 @@ def stats_operation(collection: Collection) -> dict[str, Any]:
             f"Counts of {collection.plural} per group, with sum, min, max and mean of each "
             "numeric field; takes the same filters as the list. As CSV: the `.csv` operation "
             f"(`format=csv` or `Accept: text/csv` here are aliases of it).{_units_note(collection)}"
+            f"{_qualifier_note(collection)}"
         ),
         "response_model": StatsOut,
         "responses": PROBLEM_RESPONSES,
@@ -219,7 +240,7 @@ def stats_csv_operation(collection: Collection) -> dict[str, Any]:
         "description": (
             "The groups of the JSON stats, one CSV row each (UTF-8 with a BOM): the group's "
             "fields, `count`, then `{field}_sum`, `_min`, `_max` and `_avg` of each numeric "
-            f"field; same parameters.{_units_note(collection)}"
+            f"field; same parameters.{_units_note(collection)}{_qualifier_note(collection)}"
         ),
         "response_class": Response,
         "responses": {**PROBLEM_RESPONSES, 200: {"content": CSV_CONTENT}},

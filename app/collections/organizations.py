@@ -67,6 +67,9 @@ class OrganizationFilters(FilterQuery):
     parent_id: list[str] = one_of("Parent organization id.", "catl", nullable=True)
     district_id: list[str] = one_of("District id.", "changzhou", nullable=True)
     park_id: list[str] = one_of("Park id.", "xinyu-canal-bay", nullable=True)
+    tenant_status: list[TenantStatus | NullToken] = one_of(
+        "Its state in its site.", "in_full_production", nullable=True
+    )
     settled_year_min: int | None = bound("Earliest year settled (inclusive).", 2016, bits=32)
     settled_year_max: int | None = bound("Latest year settled (inclusive).", 2025, bits=32)
     tenant_order_min: int | None = bound("Earliest place in its park's tenants.", 1, bits=32)

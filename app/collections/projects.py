@@ -70,6 +70,9 @@ class ProjectFilters(FilterQuery):
     sector: list[str] = one_of("Sector, as the source names it.", "新能源软磁材料", nullable=True)
     status_year: list[Int32 | NullToken] = one_of("Status year.", 2025, nullable=True)
     organization_id: list[str] = one_of("An organization behind the project.", "jiangsu-catl")
+    investment_qualifier: list[Qualifier | NullToken] = one_of(
+        "How exact `investment_cny` is.", "exact", nullable=True
+    )
     investment_cny_min: int | None = bound("Least investment, yuan (inclusive).", 5000000000)
     investment_cny_max: int | None = bound("Most investment, yuan (inclusive).", 20000000000)
     status_date_min: IsoDate | None = bound("Earliest status date (inclusive).", "2025-01-01")

@@ -78,6 +78,9 @@ class RecognitionFilters(FilterQuery):
     district_id: list[str] = one_of("Recognized district id.", "changzhou", nullable=True)
     issuer_id: list[str] = one_of("Issuer's organization id.", "jiangsu-miit", nullable=True)
     stage: list[RecognitionStage | NullToken] = one_of("Stage.", "awarded", nullable=True)
+    rank_qualifier: list[Qualifier | NullToken] = one_of(
+        "`exact` for a rank, `at_most` for a bracket such as 50强.", "at_most", nullable=True
+    )
     year: list[Int32 | NullToken] = one_of("Year.", 2025, nullable=True)
     year_min: int | None = bound("Earliest year (inclusive).", 2024, bits=32)
     year_max: int | None = bound("Latest year (inclusive).", 2025, bits=32)

@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from app.collections.base import Collection, Document
-from app.listing.params import FilterQuery, bound, one_of
+from app.listing.params import FilterQuery, NullToken, bound, one_of
 from app.models import RenewalCase
 from app.models.enums import Qualifier
 from app.records.formats import (
@@ -63,6 +63,9 @@ class RenewalCaseFilters(FilterQuery):
     )
     approach: list[str] = one_of(
         "Renewal approach, as the source names it.", "工业转科研", nullable=True
+    )
+    floor_area_qualifier: list[Qualifier | NullToken] = one_of(
+        "How exact `floor_area_m2` is.", "more_than", nullable=True
     )
     floor_area_m2_min: float | None = bound("Least floor area, m².", 10000.0)
     floor_area_m2_max: float | None = bound("Most floor area, m².", 50000.0)

@@ -22,7 +22,7 @@ class Organization(NamedRecord, Base):
     full_name_from_source: Mapped[bool | None] = mapped_column(Boolean)
     tenant_order: Mapped[int | None] = mapped_column(Integer, index=True)
     tenant_status: Mapped[TenantStatus | None] = mapped_column(
-        enum_column(TenantStatus, "tenant_status")
+        enum_column(TenantStatus, "tenant_status"), index=True
     )
 
 

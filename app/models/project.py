@@ -30,7 +30,7 @@ class Project(NamedRecord, Base):
     status_year: Mapped[int | None] = mapped_column(Integer, index=True)
     investment_cny: Mapped[int | None] = mapped_column(BigInteger, index=True)
     investment_qualifier: Mapped[Qualifier | None] = mapped_column(
-        enum_column(Qualifier, "investment_qualifier")
+        enum_column(Qualifier, "investment_qualifier"), index=True
     )
     description: Mapped[str | None] = mapped_column(Text)
 

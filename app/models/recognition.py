@@ -26,7 +26,7 @@ class Recognition(NamedRecord, Base):
     )
     rank: Mapped[int | None] = mapped_column(Integer, index=True)
     rank_qualifier: Mapped[Qualifier | None] = mapped_column(
-        enum_column(Qualifier, "rank_qualifier")
+        enum_column(Qualifier, "rank_qualifier"), index=True
     )
     description: Mapped[str | None] = mapped_column(Text)
 

@@ -23,7 +23,7 @@ class RenewalCase(NamedRecord, Base):
     plot_ratio_after: Mapped[float | None] = mapped_column(Float, index=True)
     floor_area_m2: Mapped[float | None] = mapped_column(Float, index=True)
     floor_area_qualifier: Mapped[Qualifier | None] = mapped_column(
-        enum_column(Qualifier, "floor_area_qualifier")
+        enum_column(Qualifier, "floor_area_qualifier"), index=True
     )
     description: Mapped[str | None] = mapped_column(Text)
 

@@ -1,4 +1,4 @@
-"""indexes for the range filters added on every number and date of a record
+"""indexes for the filters added on every number, date and enum of a record
 
 Revision ID: 0009
 Revises: 0008
@@ -24,8 +24,13 @@ INDEXED = (
     ("recognitions", "rank"),
     ("renewal_cases", "plot_ratio_before"),
     ("sources", "paragraph_count"),
+    ("projects", "investment_qualifier"),
+    ("renewal_cases", "floor_area_qualifier"),
+    ("organizations", "tenant_status"),
+    ("recognitions", "rank_qualifier"),
 )
-"""Each `{column}_min` / `{column}_max` filter's column, without an index it could seek in."""
+"""Each new filter's column (`{column}_min` / `{column}_max`, or equality on an enum), without
+an index it could seek in."""
 
 
 def upgrade() -> None:
