@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -233,31 +234,41 @@ def test_every_list_filter_is_documented_with_an_example(client: TestClient) -> 
         assert "examples" not in parameters["cursor"]["schema"]
 
 
-def test_every_number_and_date_of_a_record_has_a_range_filter(client: TestClient) -> None:
-    """The conventions' `{field}_min` / `{field}_max` on every number and date a record of the
-    list has, as /openapi.json declares them: the record's and its filter's type alike."""
-    spec = client.get("/openapi.json").json()
+def record_fields(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, list[Any]]]:
+    """Each field of each list's record, as /openapi.json declares it: the list's path, its
+    parameters' schemas by name, the field's name and its schemas other than null."""
     schemas = spec["components"]["schemas"]
-    missing, checked = [], 0
+
+    def named(reference: str) -> Any:
+        return schemas[reference.rsplit("/", 1)[1]]
+
     for item in DOCUMENTED:
         operation = spec["paths"][f"/api/v1{item.path}"]["get"]
         parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
-        page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        record = schemas[schemas[page.rsplit("/", 1)[1]]["properties"]["items"]["items"]["$ref"]
-                         .rsplit("/", 1)[1]]  # fmt: skip
+        page = named(operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"])
+        record = named(page["properties"]["items"]["items"]["$ref"])
         for name, field in record["properties"].items():
-            kinds = [
-                (option.get("type"), option.get("format"))
+            options = [
+                named(option["$ref"]) if "$ref" in option else option
                 for option in field.get("anyOf", [field])
-                if option.get("type") != "null"
+                if option != {"type": "null"}
             ]
-            if kinds[0] not in (("integer", None), ("number", None), ("string", "date")):
-                continue
-            checked += 1
-            for bound in (f"{name}_min", f"{name}_max"):
-                declared = parameters.get(bound, {})
-                if (declared.get("type"), declared.get("format")) != kinds[0]:
-                    missing.append(f"{item.path} {bound}")
+            yield item.path, parameters, name, options
+
+
+def test_every_number_and_date_of_a_record_has_a_range_filter(client: TestClient) -> None:
+    """The conventions' `{field}_min` / `{field}_max` on every number and date a record of the
+    list has, as /openapi.json declares them: the record's and its filter's type alike."""
+    missing, checked = [], 0
+    for path, parameters, name, options in record_fields(client.get("/openapi.json").json()):
+        kind = (options[0].get("type"), options[0].get("format"))
+        if kind not in (("integer", None), ("number", None), ("string", "date")):
+            continue
+        checked += 1
+        for bound in (f"{name}_min", f"{name}_max"):
+            declared = parameters.get(bound, {})
+            if (declared.get("type"), declared.get("format")) != kind:
+                missing.append(f"{path} {bound}")
     assert missing == []
     assert checked >= 24
 
@@ -265,29 +276,17 @@ def test_every_number_and_date_of_a_record_has_a_range_filter(client: TestClient
 def test_every_enum_and_reference_of_a_record_has_an_equality_filter(client: TestClient) -> None:
     """The conventions' equality filters on enums and references: each enum and `..._id` field
     of a list's record is a repeatable parameter of the same name."""
-    spec = client.get("/openapi.json").json()
-    schemas = spec["components"]["schemas"]
     missing, checked = [], 0
-    for item in DOCUMENTED:
-        operation = spec["paths"][f"/api/v1{item.path}"]["get"]
-        parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
-        page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        record = schemas[schemas[page.rsplit("/", 1)[1]]["properties"]["items"]["items"]["$ref"]
-                         .rsplit("/", 1)[1]]  # fmt: skip
-        for name, field in record["properties"].items():
-            options = [
-                option for option in field.get("anyOf", [field]) if option != {"type": "null"}
-            ]
-            enum = any(
-                "enum" in schemas.get(option.get("$ref", "").rsplit("/", 1)[-1], option)
-                for option in options
-            )
-            reference = name.endswith("_id") and [o.get("type") for o in options] == ["string"]
-            if not enum and not reference:
-                continue
-            checked += 1
-            if parameters.get(name, {}).get("type") != "array":
-                missing.append(f"{item.path} {name}")
+    for path, parameters, name, options in record_fields(client.get("/openapi.json").json()):
+        enum = any("enum" in option for option in options)
+        reference = name.endswith("_id") and [option.get("type") for option in options] == [
+            "string"
+        ]
+        if not enum and not reference:
+            continue
+        checked += 1
+        if parameters.get(name, {}).get("type") != "array":
+            missing.append(f"{path} {name}")
     assert missing == []
     assert checked >= 52
 
