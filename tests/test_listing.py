@@ -193,7 +193,13 @@ def test_a_range_whose_least_is_above_its_most_names_its_least() -> None:
 
 
 def test_the_filters_are_declared_once_and_the_statements_follow_them() -> None:
-    assert SPEC.equality == ("status", "district_id", "sector", "status_year")
+    assert SPEC.equality == (
+        "status",
+        "district_id",
+        "sector",
+        "status_year",
+        "investment_qualifier",
+    )
     assert SPEC.ranges == ("investment_cny", "status_date", "status_year")
     assert set(SPEC.custom) == {"id", "organization_id"}
     assert SPEC.filter_names == set(PROJECTS.filters.model_fields) - {"q"}
