@@ -48,6 +48,10 @@ def _psycopg(statement: str) -> str:
     return statement
 
 
+PSYCOPG = {statement: _psycopg(statement) for statement in (PAGE, STATS)}
+"""Each statement in psycopg's parameter style, made once rather than on every request."""
+
+
 class Postgres:
     def __init__(self, url: str) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
@@ -68,7 +72,7 @@ class Postgres:
     async def rows(self, statement: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
         connection = await self.idle.get()
         try:
-            cursor = await connection.execute(_psycopg(statement), parameters)  # type: ignore[arg-type]
+            cursor = await connection.execute(PSYCOPG[statement], parameters)  # type: ignore[arg-type]
             return await cursor.fetchall()
         finally:
             self.idle.put_nowait(connection)
