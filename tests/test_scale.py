@@ -1,7 +1,9 @@
 """Synthetic data at scale: deterministic, searchable like any record, and every documented
 list query served by an index on both databases."""
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -115,6 +117,31 @@ def test_synthetic_rows_keep_every_constraint(synthetic: Engine) -> None:
     with synthetic.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
         assert connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
+
+
+def test_a_loaded_file_is_back_in_write_ahead_mode(synthetic: Engine) -> None:
+    """SQLite's load writes through a rollback journal; the file it leaves keeps the
+    write-ahead log, in which a server's readers never wait for a writer."""
+    if synthetic.dialect.name != "sqlite":
+        pytest.skip("a SQLite journal")
+    with contextlib.closing(sqlite3.connect(str(synthetic.url.database))) as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_load_beside_another_connection_keeps_the_log(fresh_database_url: str) -> None:
+    """With the file open elsewhere (a server running), the load cannot leave the write-ahead
+    log: it loads through it, and the other connection reads the new records."""
+    if not fresh_database_url.startswith("sqlite"):
+        pytest.skip("a SQLite journal")
+    engine = make_engine(fresh_database_url, lock_wait_ms=50)
+    upgrade(engine)
+    path = str(engine.url.database)
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        assert other.execute("SELECT count(*) FROM projects").fetchone() == (0,)
+        synthesize(engine, projects=20, seed=3)
+        assert other.execute("SELECT count(*) FROM projects").fetchone() == (20,)
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    engine.dispose()
 
 
 def test_every_synthetic_record_is_cited_by_the_registered_text(synthetic: Engine) -> None:

@@ -16,6 +16,7 @@ after the load. The load is one transaction: a run that is stopped leaves nothin
 import contextlib
 import datetime as dt
 import random
+import sqlite3
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -136,6 +137,7 @@ class _Writer:
         if self.sqlite:
             # A bulk load into a file of its own: durability comes from the single COMMIT.
             self.driver.set_progress_handler(None, 0)
+            self._journal_rollback()
             for pragma in (
                 "synchronous = OFF",
                 "cache_size = -1000000",
@@ -148,6 +150,15 @@ class _Writer:
                 "ignore_check_constraints = ON",
             ):
                 self.driver.execute(f"PRAGMA {pragma}")
+
+    def _journal_rollback(self) -> None:
+        """A rollback journal for the load, not the write-ahead log: the log takes each new page
+        once and the database file takes it again at the checkpoint, where the journal keeps
+        only the pages that held data before (a load adds pages). The next connection the
+        engine opens turns the log back on (`app.db`). The file must be the load's alone: with
+        another connection open (a server running) the load keeps the log."""
+        with contextlib.suppress(sqlite3.OperationalError):  # "database is locked"
+            self.driver.execute("PRAGMA journal_mode = DELETE")
 
     def write(self, table: Table, columns: tuple[str, ...], rows: Iterable[Row]) -> None:
         names, rows = ", ".join(columns), iter(rows)
