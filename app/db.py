@@ -56,6 +56,12 @@ def make_engine(
         else {"pool_timeout": settings.connect_timeout_s, "pool_size": settings.database_pool_size}
     )
     if not database_url.startswith("sqlite"):
+        if not one_connection_per_thread:
+            # More requests at once than the pool holds wait for one of its connections. An
+            # overflow connection was closed again as soon as it was returned: under load a new
+            # server process every few requests, whose first statements took 40 to 140 ms
+            # while it filled its catalog caches (bench/README.md, "Connections").
+            pool["max_overflow"] = 0
         engine = create_engine(
             database_url,
             **pool,

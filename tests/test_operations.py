@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,8 +14,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
+from app.config import get_settings
 from app.db import PING_AFTER_IDLE_S, SessionDep, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from app.models import Base
@@ -303,4 +305,31 @@ def test_the_first_request_after_a_quiet_restart_is_answered(database_url: str) 
     time.sleep(PING_AFTER_IDLE_S)
     response = client.get("/api/v1/projects")
     assert response.status_code == 200, response.text
+    own_engine.dispose()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL connection is a server process")
+@pytest.mark.usefixtures("engine")  # migrated and seeded
+def test_requests_beyond_the_pool_wait_for_its_connections_rather_than_open_more(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve lists and stats at once on a pool of two: every one is answered, through the
+    pool's two connections. (A connection opened past the pool was closed again when
+    returned: under load a new server process every few requests, bench/README.md.)"""
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "2")
+    get_settings.cache_clear()
+    try:
+        own_engine = make_engine(database_url)
+    finally:
+        get_settings.cache_clear()
+    opened: list[int] = []
+    event.listen(own_engine, "connect", lambda *_: opened.append(1))
+    # Each request holds its connection a while, so that they overlap.
+    event.listen(own_engine, "checkout", lambda *_: time.sleep(0.02))
+    client = app_on(own_engine, response_cache_mb=0)
+    paths = ["/api/v1/projects?limit=2", "/api/v1/stats/projects?group_by=status"] * 24
+    with ThreadPoolExecutor(max_workers=12) as requests:
+        answers = list(requests.map(client.get, paths))
+    assert [answer.status_code for answer in answers] == [200] * len(paths)
+    assert len(opened) == 2
     own_engine.dispose()
