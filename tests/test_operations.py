@@ -316,12 +316,11 @@ def test_requests_beyond_the_pool_wait_for_its_connections_rather_than_open_more
     """Twelve lists and stats at once on a pool of two: every one is answered, through the
     pool's two connections. (A connection opened past the pool was closed again when
     returned: under load a new server process every few requests, bench/README.md.)"""
-    monkeypatch.setenv("DATABASE_POOL_SIZE", "2")
-    get_settings.cache_clear()
-    try:
-        own_engine = make_engine(database_url)
-    finally:
+    with monkeypatch.context() as patched:
+        patched.setenv("DATABASE_POOL_SIZE", "2")
         get_settings.cache_clear()
+        own_engine = make_engine(database_url)
+    get_settings.cache_clear()  # the settings of every other test, read again
     opened: list[int] = []
     event.listen(own_engine, "connect", lambda *_: opened.append(1))
     # Each request holds its connection a while, so that they overlap.
