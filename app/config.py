@@ -25,15 +25,18 @@ class Settings(BaseSettings):
     connect_timeout_s: int = 3
     """How long to wait for a PostgreSQL connection before answering 503."""
     database_pool_size: int = 20
-    """PostgreSQL connections each worker keeps open for the requests its worker threads serve
-    (and up to 10 more in a burst, closed after). Fewer than the requests served at once, and
-    connections are opened and closed under load, each a server process started and ended."""
+    """PostgreSQL connections each worker opens and keeps for the requests its worker threads
+    serve; more requests at once wait for one (up to `connect_timeout_s`). A connection opened
+    past the pool and closed after would be a server process started and ended under load."""
     write_rate_per_minute: int = 120
     """Writes each API key may make per minute, across every process and replica sharing the
     database; more get a 429."""
     header_timeout_s: float = 10.0
     """How long a client has to send a request's headers, from connecting or from the previous
     answer; a slower one gets a 408 and the connection closes (app/server.py)."""
+    body_timeout_s: float = 30.0
+    """How long a client has to send a request's body, once its headers have arrived; a slower
+    one gets a 408 and the connection closes (app/limits.py)."""
     prepare_on_start: bool = True
     """Migrate, and seed an empty database, when the server starts (retried until it works)."""
     response_cache_mb: int = 32

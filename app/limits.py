@@ -1,5 +1,6 @@
 """Request limits enforced before a request reaches the routes."""
 
+import asyncio
 import time
 from functools import lru_cache
 
@@ -18,14 +19,18 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class BodySizeLimit:
-    """Refuse request bodies over `limit` bytes with a 413 problem, declared or streamed.
+    """Refuse request bodies over `limit` bytes with a 413 problem, declared or streamed, and
+    bodies that take longer than `timeout_s` (default: `BODY_TIMEOUT_S`) to arrive with a 408.
 
     A body is read in full (up to the limit) before the route sees it, so that no route can
-    act on part of a body that turns out too large."""
+    act on part of a body that turns out too large, and no write waits on a slow client."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, timeout_s: float | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.timeout_s = get_settings().body_timeout_s if timeout_s is None else timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -38,20 +43,18 @@ class BodySizeLimit:
         if declared is not None and int(declared) > self.limit:
             await self._answer(self._too_large(), scope, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._answer(self._too_large(), scope, send)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                body = await self._read(receive)
+        except TimeoutError:
+            await self._answer(self._too_slow(), scope, send)
+            return
+        if body is None:  # the client went away
+            return
+        if isinstance(body, AppError):
+            await self._answer(body, scope, send)
+            return
+        whole = body
         replayed = False
 
         async def replay() -> Message:
@@ -59,12 +62,37 @@ class BodySizeLimit:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": whole, "more_body": False}
 
         await self.app(scope, replay, send)
 
+    async def _read(self, receive: Receive) -> bytes | AppError | None:
+        """The whole body; a 413 when it is too large; None when the client disconnected."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return self._too_large()
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
     def _too_large(self) -> AppError:
         return AppError(413, f"The request body is larger than {self.limit} bytes.")
+
+    def _too_slow(self) -> AppError:
+        # The rest of the body may still come: the connection cannot carry another request.
+        return AppError(
+            408,
+            f"The request body did not arrive within {self.timeout_s:g} s of its headers.",
+            headers={"Connection": "close"},
+        )
 
     async def _answer(self, error: AppError, scope: Scope, send: Send) -> None:
         async def nothing() -> Message:

@@ -426,6 +426,24 @@ def test_headers_that_trickle_in_get_a_408(fresh_database_url: str, parser: str)
             assert client.recv(65536) == b""  # and the connection is closed
 
 
+@PARSERS
+def test_a_body_that_trickles_in_gets_a_408(fresh_database_url: str, parser: str) -> None:
+    """Its headers came in time, but not the body they declare: the write never starts, and the
+    connection, which could still carry the rest of that body, closes."""
+    with server(fresh_database_url, "--http", parser, BODY_TIMEOUT_S="1") as (_, base):
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+            client.sendall(
+                b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
+            answer = client.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 408"), answer
+            assert b"application/problem+json" in answer
+            assert b"did not arrive within 1 s" in answer
+            assert client.recv(65536) == b""  # and the connection is closed
+
+
 def one_answer(answers: BinaryIO) -> bytes:
     """The next whole answer on a connection (`socket.makefile("rb")`): its head and the body
     its content-length gives."""

@@ -475,6 +475,7 @@ WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (401, "No valid API key."),
         (403, "The key lacks the scope this needs."),
+        (408, "The body did not arrive within `BODY_TIMEOUT_S` (30 s) of the headers."),
         (409, "The id is taken, or other records still refer to this one."),
         (412, "`If-Match` names an ETag the record no longer has, or is `*`."),
         (413, "The body is over 1 MiB."),
