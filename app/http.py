@@ -189,6 +189,25 @@ def csv_response(
     )
 
 
+def csv_page_response(
+    request: Request, *, body: bytes, filename: str, next_page: str | None
+) -> Response:
+    """One page of a CSV list, whole: its strong ETag digests its bytes, and a `Link` header
+    names the next page, as `next_cursor` does in JSON."""
+    etag = _digest(body)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    headers = {
+        "ETag": etag,
+        "Cache-Control": CACHE_CONTROL,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    if next_page is not None:
+        headers["Link"] = f'<{next_page}>; rel="next"'
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
 class TagEveryAnswer:
     """A strong ETag (and a 304 for `If-None-Match`) on a GET's whole answer that has none:
     the pages and the API document. API answers make theirs; streamed ones pass untouched."""

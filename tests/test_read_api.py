@@ -92,6 +92,30 @@ def test_csv_takes_fields_and_an_explicit_limit(client: TestClient) -> None:
     assert [row["id"] for row in rows] == ids(client.get("/api/v1/figures", params=params))
 
 
+@pytest.mark.parametrize(
+    ("path", "extra"), [("/api/v1/figures.csv", {}), ("/api/v1/figures", {"format": "csv"})]
+)
+def test_a_csv_page_links_to_the_next_until_the_last(
+    client: TestClient, path: str, extra: dict[str, str]
+) -> None:
+    order = {"sort": "-value_normalized,metric", "kind": ["actual", "target"]}
+    wanted = [item["id"] for item in walk(client, "/api/v1/figures", **order, limit=200)]
+    assert len(wanted) > 9
+    got: list[str] = []
+    pages = 0
+    response = client.get(path, params={**order, **extra, "fields": "id", "limit": 3})
+    while True:
+        pages += 1
+        got += [row["id"] for row in parse_csv(response)]
+        following = response.links.get("next")
+        if following is None:
+            break
+        assert following["url"].startswith(path + "?")
+        response = client.get(following["url"])
+    assert got == wanted
+    assert pages == -(-len(wanted) // 3)
+
+
 def test_csv_streams_every_row_in_batches(client: TestClient, session: Session) -> None:
     add_projects(session, 1200)
     with client.stream(

@@ -136,11 +136,38 @@ def fields_operation(collection: Collection) -> dict[str, Any]:
     }
 
 
+def next_page_link(path: str) -> dict[str, Any]:
+    """The `Link` header of a CSV page at `path`."""
+    return {
+        "Link": {
+            "description": (
+                'With `limit`, while more rows match: `<address>; rel="next"`, the address '
+                "of the next page (the same query, with the `cursor` that continues it). "
+                "Absent on the last page, and without `limit`, when every matching row is in "
+                "the answer."
+            ),
+            "schema": {"type": "string"},
+            "example": f'<{path}?limit=2&cursor=...>; rel="next"',
+        }
+    }
+
+
 def csv_operation(
-    *, operation_id: str, summary: str, description: str, query: type[BaseModel]
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    query: type[BaseModel],
+    headers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A CSV operation: `text/csv` its one success, taking every parameter of `query` but
-    `format` (it is CSV whatever `format` says)."""
+    """A CSV operation: `text/csv` its one success (with `headers`), taking every parameter
+    of `query` but `format` (it is CSV whatever `format` says)."""
+    success: dict[str, Any] = {
+        "description": "A header line, then one line per row.",
+        "content": CSV_CONTENT,
+    }
+    if headers:
+        success["headers"] = headers
     return {
         "operation_id": operation_id,
         "openapi_extra": documented(query, leave_out={"format"}),
@@ -149,7 +176,7 @@ def csv_operation(
         "response_class": Response,
         "responses": {
             **PROBLEM_RESPONSES,
-            200: {"description": "A header line, then one line per row.", "content": CSV_CONTENT},
+            200: success,
         },
     }
 
@@ -162,9 +189,11 @@ def list_csv_operation(collection: Collection) -> dict[str, Any]:
             f"The records of `GET /api/v1{collection.path}`, with its filters and order, as "
             "CSV (UTF-8 with a BOM, for Excel); `fields` chooses the columns. Lists are joined "
             "with `|`; citations read `source ¶paragraph 「quote」 (fields: …)`, joined with "
-            "` | `; other nested values are JSON. Without `limit` it streams every matching row."
+            "` | `; other nested values are JSON. Without `limit` it streams every matching row; "
+            'with `limit` it is a page, and a `Link` header (`rel="next"`) gives the next one.'
         ),
         query=collection.list_query,
+        headers=next_page_link(f"/api/v1{collection.path}{CSV_SUFFIX}"),
     )
 
 

@@ -25,7 +25,14 @@ from app.api.write_routes import add_write_routes, not_found
 from app.collections.base import Collection
 from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep
 from app.errors import AppError, bad_parameter
-from app.http import csv_response, json_bytes_response, json_response, negotiated, wants_csv
+from app.http import (
+    csv_page_response,
+    csv_response,
+    json_bytes_response,
+    json_response,
+    negotiated,
+    wants_csv,
+)
 from app.listing.output import render_csv, render_page
 from app.listing.params import (
     FilterQuery,
@@ -108,6 +115,8 @@ def _list_csv(
     keys: list[SortKey],
 ) -> Response:
     fields = select_fields(query.fields, list(collection.schema.model_fields))
+    if "limit" in query.model_fields_set:
+        return _csv_page(collection, request, sessions.reader, query, keys, fields)
     # The session outlives this call: it closes when the streamed body ends.
     scope = ExitStack()
     try:
@@ -132,6 +141,30 @@ def _list_csv(
     if not isinstance(response, StreamingResponse):  # 304: there is no body to stream
         scope.close()
     return response
+
+
+def _csv_page(
+    collection: Collection,
+    request: Request,
+    open_session: OpenReader,
+    query: PageQuery,
+    keys: list[SortKey],
+    fields: list[str],
+) -> Response:
+    """With `limit`, a CSV is a page of the list: its rows, and the next page's address."""
+    with open_session() as session:
+        page = lists.paginate(session=session, spec=collection.list_spec, query=query, keys=keys)
+    body = "".join(render_csv((orjson.loads(row) for row in page.rows), fields))
+    next_page = None
+    if page.next_cursor is not None:
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        next_page = f"{following.path}?{following.query}"
+    return csv_page_response(
+        request,
+        body=body.encode("utf-8"),
+        filename=collection.tag + ".csv",
+        next_page=next_page,
+    )
 
 
 async def get_record(
