@@ -117,6 +117,21 @@ def json_bytes_response(
     request: Request, body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """`json_response` for a body already serialized."""
+    return tagged_response(
+        request, body, media_type="application/json", status=status, headers=headers
+    )
+
+
+def tagged_response(
+    request: Request,
+    body: bytes,
+    *,
+    media_type: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A whole response whose strong ETag is a digest of its bytes; a 200's If-None-Match
+    gives 304."""
     etag = _digest(body)
     if status == 200:
         unchanged = not_modified(request, etag)
@@ -125,7 +140,7 @@ def json_bytes_response(
     return Response(
         body,
         status_code=status,
-        media_type="application/json",
+        media_type=media_type,
         headers={"ETag": etag, "Cache-Control": CACHE_CONTROL, **(headers or {})},
     )
 
@@ -166,6 +181,14 @@ def wants_csv(request: Request, format_: str | None) -> bool:
     return prefers_csv(request.headers.get("accept", ""))
 
 
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def _attachment(filename: str) -> str:
+    """`Content-Disposition` for a download saved as `filename`."""
+    return f'attachment; filename="{filename}"'
+
+
 def csv_response(
     request: Request, *, revision: int, filename: str, body: Callable[[], Iterator[str]]
 ) -> Response:
@@ -180,11 +203,11 @@ def csv_response(
         return unchanged
     return StreamingResponse(
         (chunk.encode("utf-8") for chunk in body()),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,
         headers={
             "ETag": etag,
             "Cache-Control": CACHE_CONTROL,
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": _attachment(filename),
         },
     )
 
@@ -194,18 +217,10 @@ def csv_page_response(
 ) -> Response:
     """One page of a CSV list, whole: its strong ETag digests its bytes, and a `Link` header
     names the next page, as `next_cursor` does in JSON."""
-    etag = _digest(body)
-    unchanged = not_modified(request, etag)
-    if unchanged is not None:
-        return unchanged
-    headers = {
-        "ETag": etag,
-        "Cache-Control": CACHE_CONTROL,
-        "Content-Disposition": f'attachment; filename="{filename}"',
-    }
+    headers = {"Content-Disposition": _attachment(filename)}
     if next_page is not None:
         headers["Link"] = f'<{next_page}>; rel="next"'
-    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return tagged_response(request, body, media_type=CSV_MEDIA_TYPE, headers=headers)
 
 
 class TagEveryAnswer:
