@@ -691,6 +691,31 @@ def test_gram_counts_follow_every_write(client: TestClient, session: Session) ->
     assert ids(client.get("/api/v1/projects", params={"q": "储能"})) == []
 
 
+def test_a_record_deleted_through_the_api_leaves_no_gram_or_count_behind(
+    client: TestClient, session: Session
+) -> None:
+    # search_grams has no index by record: a delete drops the grams of the record's stored
+    # document before its row goes (`drop_grams`).
+    make_project(session, project_id="to-delete", name="氢能重卡示范项目")
+    held = "SELECT count(*) FROM search_grams WHERE subject_type = 'project' AND subject_id = :id"
+    assert session.execute(text(held), {"id": "to-delete"}).scalar() > 0
+    counted = "SELECT records FROM search_gram_counts WHERE subject_type = 'project' AND gram = :g"
+    before = session.execute(text(counted), {"g": "氢能"}).scalar()
+    _, token = create_key(session=session, name="deleter", scope=Scope.curator)
+    path = f"{PROJECTS_PATH}/to-delete"
+    deleted = client.delete(
+        path,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "If-Match": client.get(path).headers["etag"],
+        },
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert session.execute(text(held), {"id": "to-delete"}).scalar() == 0
+    assert session.execute(text(counted), {"g": "氢能"}).scalar() == before - 1
+    assert ids(client.get("/api/v1/projects", params={"q": "氢能重卡"})) == []
+
+
 def test_q_is_answered_from_the_bigram_index(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("this reads SQLite's query plan; PostgreSQL's is checked in the scale tests")

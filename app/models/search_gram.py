@@ -1,4 +1,4 @@
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import SLUG_LENGTH, SUBJECT_TYPE_LENGTH, Base
@@ -12,9 +12,10 @@ class SearchGram(Base):
     query is a prefix range on the same index."""
 
     __tablename__ = "search_grams"
-    # Lookups go by gram; rewriting a record's grams goes by subject_id. On SQLite the table is
-    # its primary key (WITHOUT ROWID): one B-tree fewer to write, and lookups read no table.
-    __table_args__ = (Index(None, "subject_id", "subject_type"), {"sqlite_with_rowid": False})
+    # Lookups go by gram, and nothing else: a record's grams, to rewrite, are those of its
+    # stored document (`app.projections.search_index.index_grams`). On SQLite the table is its
+    # primary key (WITHOUT ROWID): one B-tree fewer to write, and lookups read no table.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     gram: Mapped[str] = mapped_column(String(8), primary_key=True)
     subject_type: Mapped[str] = mapped_column(String(SUBJECT_TYPE_LENGTH), primary_key=True)

@@ -5,7 +5,7 @@ A record's document is its collection's document columns plus the quotes of its 
 folded (traditional to simplified, case-folded). Its bigrams go to `search_grams`, with a
 count per gram and kind of record in `search_gram_counts`."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,14 +53,21 @@ def index_grams(
     connection: Connection, subject: str, ids: Sequence[str], texts: dict[str, str]
 ) -> None:
     """Rewrite the grams of these records to those of their documents in `texts` (those not in
-    it are gone: their grams are dropped), and move the gram counts by the difference."""
-    held: dict[str, set[str]] = defaultdict(set)
-    for subject_id, gram in connection.execute(
-        select(SearchGram.subject_id, SearchGram.gram).where(
-            SearchGram.subject_type == subject, SearchGram.subject_id.in_(ids)
+    it are gone: their grams are dropped), and move the gram counts by the difference.
+
+    The grams a record holds are those of its stored document (`search_text`), which is
+    written with them, every time: so they are read from the record's own row, by its key,
+    and search_grams needs no index by record (one index fewer to build in a bulk load, and
+    to keep on every write). A record's row must still be there: `drop_grams` before it is
+    deleted. (A change to `grams` itself would need every gram written again.)"""
+    table = BY_SUBJECT[subject].table
+    held: dict[str, set[str]] = {
+        record_id: grams(document)
+        for record_id, document in connection.execute(
+            select(table.c.id, table.c.search_text).where(table.c.id.in_(ids))
         )
-    ):
-        held[subject_id].add(gram)
+        if document
+    }
     added: list[tuple[str, str, str]] = []
     removed: list[tuple[str, str, str]] = []
     change: Counter[str] = Counter()
@@ -77,6 +84,12 @@ def index_grams(
     _write_grams(connection, removed, insert=False)
     _write_grams(connection, added, insert=True)
     add_gram_counts(connection, subject, change)
+
+
+def drop_grams(connection: Connection, subject: str, ids: Sequence[str]) -> None:
+    """Drop the grams of these records, and their counts, while their rows are still there:
+    before they are deleted."""
+    index_grams(connection, subject, ids, {})
 
 
 def _write_grams(connection: Connection, rows: list[tuple[str, str, str]], *, insert: bool) -> None:

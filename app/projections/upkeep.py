@@ -17,7 +17,7 @@ from app.collections.catalog import BY_SUBJECT, CATALOG
 from app.models import Citation, Revision
 from app.models.base import Cited
 from app.projections.rendering import BATCH, record_rows, render_rows
-from app.projections.search_index import document_texts, index_grams
+from app.projections.search_index import document_texts, drop_grams, index_grams
 
 Touched = defaultdict[str, set[str]]
 """Ids of the records touched, by kind of record."""
@@ -141,8 +141,21 @@ def keep_projections_current(session: Session, _context: UOWTransaction) -> None
     project(session.connection(), touched, _renamed(session))
 
 
+def drop_grams_of_deleted(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    """Before a flush: drop the grams of the records it deletes, read from their rows while
+    these are still there (`index_grams`)."""
+    gone: Touched = defaultdict(set)
+    for record in session.deleted:
+        if isinstance(record, Cited):
+            gone[record.citation_subject].add(record.id)
+    for subject, ids in gone.items():
+        drop_grams(session.connection(), subject, sorted(ids))
+
+
 def install(session_class: type[Session]) -> None:
     """Keep the projections current on every flush of sessions of this class."""
+    if not event.contains(session_class, "before_flush", drop_grams_of_deleted):
+        event.listen(session_class, "before_flush", drop_grams_of_deleted)
     if not event.contains(session_class, "after_flush", keep_projections_current):
         event.listen(session_class, "after_flush", keep_projections_current)
 

@@ -24,6 +24,7 @@ from app.errors import AppError
 from app.models import Action, Citation, Figure
 from app.models.base import Base
 from app.projections.rendering import stored_or_fresh
+from app.projections.search_index import drop_grams
 from app.projections.upkeep import Touched, project
 from app.services.backing import Unbacked, unbacked_fields
 from app.services.history import record_change
@@ -396,6 +397,7 @@ def delete_record(
     )
     if collection.links is not None:
         session.execute(delete(collection.links.table).where(collection.links.own == record_id))
+    drop_grams(session.connection(), subject, [record_id])
     session.execute(delete(collection.table).where(collection.table.c.id == record_id))
     touched: Touched = Touched(set)
     touched[subject].add(record_id)
