@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     database_pool_size: int = 20
     """PostgreSQL connections each worker opens and keeps for the requests its worker threads
     serve; more requests at once wait for one (up to `connect_timeout_s`). A connection opened
-    past the pool and closed after would be a server process started and ended under load."""
+    past the pool and closed after would be a server process started and ended under load.
+    Whole CSV downloads, which hold theirs as long as their clients read, take at most half."""
     write_rate_per_minute: int = 120
     """Writes each API key may make per minute, across every process and replica sharing the
     database; more get a 429."""

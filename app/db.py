@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import math
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
 from app.config import get_settings
+from app.errors import unavailable
 from app.projections.upkeep import install as keep_projections_current
 from app.reader import Reader
 
@@ -290,6 +292,32 @@ class LoopConnection:
 def _close_quietly(connection: Any) -> None:
     with contextlib.suppress(Exception):  # it is being discarded
         connection.close()
+
+
+TOO_MANY_STREAMS = (
+    "Too many CSV downloads are streaming from this server at once. Retry after "
+    "`Retry-After` seconds, or read the list in pages: `limit`, then the `Link` header's next "
+    "page, each a whole answer."
+)
+
+
+@lru_cache
+def _stream_turns() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(max(1, get_settings().database_pool_size // 2))
+
+
+@contextlib.contextmanager
+def streaming_turn() -> Iterator[None]:
+    """A turn to hold a pooled connection for a streamed body, which a slow client keeps for as
+    long as it takes to read: at most half the pool's connections at once, per process, so
+    that the other half always serves everything else. With no turn left, a 503 at once."""
+    turns = _stream_turns()
+    if not turns.acquire(blocking=False):
+        raise unavailable(TOO_MANY_STREAMS)
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 @lru_cache

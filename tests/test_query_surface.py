@@ -698,9 +698,9 @@ def test_a_record_deleted_through_the_api_leaves_no_gram_or_count_behind(
     # document before its row goes (`drop_grams`).
     make_project(session, project_id="to-delete", name="氢能重卡示范项目")
     held = "SELECT count(*) FROM search_grams WHERE subject_type = 'project' AND subject_id = :id"
-    assert session.execute(text(held), {"id": "to-delete"}).scalar() > 0
+    assert session.execute(text(held), {"id": "to-delete"}).scalar_one() > 0
     counted = "SELECT records FROM search_gram_counts WHERE subject_type = 'project' AND gram = :g"
-    before = session.execute(text(counted), {"g": "氢能"}).scalar()
+    before = session.execute(text(counted), {"g": "氢能"}).scalar_one()
     _, token = create_key(session=session, name="deleter", scope=Scope.curator)
     path = f"{PROJECTS_PATH}/to-delete"
     deleted = client.delete(
@@ -711,8 +711,8 @@ def test_a_record_deleted_through_the_api_leaves_no_gram_or_count_behind(
         },
     )
     assert deleted.status_code == 204, deleted.text
-    assert session.execute(text(held), {"id": "to-delete"}).scalar() == 0
-    assert session.execute(text(counted), {"g": "氢能"}).scalar() == before - 1
+    assert session.execute(text(held), {"id": "to-delete"}).scalar_one() == 0
+    assert session.execute(text(counted), {"g": "氢能"}).scalar_one() == before - 1
     assert ids(client.get("/api/v1/projects", params={"q": "氢能重卡"})) == []
 
 

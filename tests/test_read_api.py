@@ -12,6 +12,7 @@ import time
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -202,6 +203,47 @@ def test_a_slow_reader_gets_every_row_of_a_csv(fresh_database_url: str) -> None:
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) == 20_000 + 6
     assert len({row["id"] for row in rows}) == len(rows)
+
+
+def test_slow_csv_downloads_leave_half_the_pool_to_everything_else(
+    fresh_database_url: str,
+) -> None:
+    """A whole CSV streams through a pooled connection for as long as its client takes to read
+    it. With a pool of two, one streams at a time: a second is refused at once (503, with
+    `Retry-After`), and a list asked meanwhile gets the other connection. Before, two slow
+    readers held both, and on PostgreSQL every other read waited for a 503. The turn comes
+    back when the reader goes."""
+    with server(fresh_database_url, DATABASE_POOL_SIZE="2", RESPONSE_CACHE_MB="0") as (_, base):
+        synthesize(fresh_database_url, 30_000)
+        address = urlsplit(base)
+        readers, heads = [], []
+        try:
+            for _ in range(2):
+                reader = socket.socket()
+                reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+                reader.connect((address.hostname, address.port))
+                reader.sendall(
+                    f"GET {PROJECTS_PATH}?format=csv HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                )
+                readers.append(reader)
+                heads.append(reader.recv(16384).lower())  # and nothing more is read
+            assert heads[0].startswith(b"http/1.1 200"), heads[0][:200]
+            assert heads[1].startswith(b"http/1.1 503"), heads[1][:200]
+            assert b"content-type: application/problem+json" in heads[1]
+            assert b"retry-after:" in heads[1]
+            listed = httpx2.get(base + PROJECTS_PATH, params={"limit": "5"}, timeout=10)
+            assert listed.status_code == 200
+        finally:
+            for reader in readers:
+                reader.close()
+        deadline = time.monotonic() + 15
+        while True:
+            whole = httpx2.get(base + PROJECTS_PATH, params={"format": "csv", "fields": "id"})
+            if whole.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert whole.status_code == 200
+        assert len(whole.text.splitlines()) == 1 + 30_000 + 6
 
 
 # HTTP ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ curators write, the write routes of `app.api.write_routes`. `collection_router` 
 handler to a collection, with its query model, and documents it (`app.api.openapi`)."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import ExitStack
 from typing import Annotated, Any
 
@@ -23,7 +23,14 @@ from app.api.params import query_of
 from app.api.stats import json_stats_query
 from app.api.write_routes import add_write_routes, not_found
 from app.collections.base import Collection
-from app.db import OpenReader, OpenSession, SessionDep, Sessions, SessionsDep
+from app.db import (
+    OpenReader,
+    OpenSession,
+    SessionDep,
+    Sessions,
+    SessionsDep,
+    streaming_turn,
+)
 from app.errors import AppError, bad_parameter
 from app.http import (
     csv_page_response,
@@ -120,6 +127,7 @@ def _list_csv(
     # The session outlives this call: it closes when the streamed body ends.
     scope = ExitStack()
     try:
+        scope.enter_context(streaming_turn())
         session = scope.enter_context(sessions.pooled())
         bind = session.get_bind()
         if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
@@ -132,7 +140,7 @@ def _list_csv(
         scope.close()
         raise
 
-    def body() -> Iterator[str]:
+    def body() -> Generator[str, None, None]:
         with scope:
             yield from render_csv(lists.stream(session=session, plan=plan), fields)
 

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -84,7 +84,7 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def render_csv(records: Iterator[dict[str, Any]], fields: list[str]) -> Iterator[str]:
+def render_csv(records: Iterator[dict[str, Any]], fields: list[str]) -> Generator[str, None, None]:
     """CSV text, a batch of rows at a time: a BOM, a header, then one line per record."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
