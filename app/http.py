@@ -191,23 +191,37 @@ def _attachment(filename: str) -> str:
 
 
 class ClosingStream(StreamingResponse):
-    """A streamed answer that closes its source as soon as it ends, however it ends: sent
-    whole, its client gone part way, or the server stopping. A CSV's source holds a pooled
-    connection, and a turn to stream (`app.db.streaming_turn`), until it is closed: left to the
-    garbage collector, one whose client went away kept them for longer than a test's 15 s."""
+    """A streamed answer that closes its source, then calls `on_close`, as soon as it ends,
+    however it ends: sent whole, its client gone part way (or before the first row), or the
+    server stopping. A CSV's source holds a pooled connection, and a turn to stream
+    (`app.db.streaming_turn`), until then: left to the garbage collector, one whose client went
+    away kept them for longer than a test's 15 s, and a source never started, never."""
 
-    def __init__(self, source: Generator[str, None, None], **options: Any) -> None:
+    def __init__(
+        self,
+        source: Generator[str, None, None],
+        *,
+        on_close: Callable[[], object] = lambda: None,
+        **options: Any,
+    ) -> None:
         super().__init__((chunk.encode("utf-8") for chunk in source), **options)
         self.source = source
+        self.on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             # No worker thread is running the source now: Starlette waits for the one it
-            # started, even when cancelled. Closing it may wait on the database: off the loop.
+            # started, even when cancelled. Closing may wait on the database: off the loop.
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self.source.close)
+                await anyio.to_thread.run_sync(self._close)
+
+    def _close(self) -> None:
+        try:
+            self.source.close()
+        finally:
+            self.on_close()
 
 
 def csv_response(
@@ -216,8 +230,9 @@ def csv_response(
     revision: int,
     filename: str,
     body: Callable[[], Generator[str, None, None]],
+    on_close: Callable[[], object] = lambda: None,
 ) -> Response:
-    """A streamed CSV response.
+    """A streamed CSV response; `on_close` runs once it has ended, however it ended.
 
     Its bytes are not known before they are sent, so its strong ETag digests what determines
     them: the knowledge base's revision and the request's query."""
@@ -228,6 +243,7 @@ def csv_response(
         return unchanged
     return ClosingStream(
         body(),
+        on_close=on_close,
         media_type=CSV_MEDIA_TYPE,
         headers={
             "ETag": etag,

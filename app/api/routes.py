@@ -145,7 +145,9 @@ def _list_csv(
             yield from render_csv(lists.stream(session=session, plan=plan), fields)
 
     filename = collection.tag + ".csv"
-    response = csv_response(request, revision=revision, filename=filename, body=body)
+    response = csv_response(
+        request, revision=revision, filename=filename, body=body, on_close=scope.close
+    )
     if not isinstance(response, StreamingResponse):  # 304: there is no body to stream
         scope.close()
     return response
