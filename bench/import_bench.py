@@ -254,7 +254,7 @@ def command_line_run(
     elapsed, result = probed(probe, work) if probe is not None else unprobed(work)
     outcome = (result.stdout.strip().splitlines() or [""])[-1]
     if result.returncode != 0:
-        errors = [line for line in result.stderr.splitlines() if "Error" in line]
+        errors = [line for line in result.stderr.splitlines() if line.strip()]
         outcome = "failed: " + (errors or ["?"])[-1].strip()[:300]
     writes = probe.summary() if probe is not None else "(not probed)"
     return [label, f"{records:,}", f"{elapsed:.1f}", f"{records / elapsed:,.0f}", writes, outcome]
@@ -262,7 +262,10 @@ def command_line_run(
 
 def bench(args: argparse.Namespace, database_url: str, scratch: Path) -> list[list[str]]:
     tree = Tree(Path(args.tree).resolve(), database_url)
-    for step in (("db", "upgrade"), ("seed",)):
+    if not args.source_text.is_file():
+        raise SystemExit(f"the seed source's text is missing: {args.source_text} (--source-text)")
+    # Every quote a write cites is checked against its source's registered text.
+    for step in (("db", "upgrade"), ("seed",), ("sources", "text", SOURCE, str(args.source_text))):
         tree.citykb(*step).check_returncode()
     inserts, updates = scratch / "inserts.jsonl", scratch / "updates.jsonl"
     inserts.write_bytes(json_lines(0, args.records, edition=1))
@@ -345,6 +348,12 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--database-url", help="an empty database; default: a fresh SQLite file")
     parser.add_argument("--tree", default=str(ROOT), help="the checkout to run (default: this)")
+    parser.add_argument(
+        "--source-text",
+        type=Path,
+        default=ROOT.parent / "shared" / "source" / "article-zh-hans.txt",
+        help="the seed source's text, registered before the imports (the repository holds none)",
+    )
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--label", help="the heading of this run in the results")
     parser.add_argument("--runs", default=",".join(RUNS), help=f"some of {','.join(RUNS)}")
