@@ -5,7 +5,8 @@ statement CityKB runs for each, and no framework.
   page of stored renderings, one row more to know if there is a next page, and the count of
   all matches, answered as `{"items": [...], "total": N}`.
 - `/api/v1/stats/projects?group_by=status&district_id=D`: the groups' count, sum, min, max
-  and mean of `investment_cny`, answered as `{"groups": [...]}`.
+  and mean of `investment_cny`, answered as `{"groups": [...]}`, from the district's rows of
+  `project_rollups`, as CityKB reads them.
 
 On PostgreSQL it runs them through psycopg's async driver, prepared once per connection, on
 eight connections. On SQLite, through the standard library's driver on one connection, on the
@@ -33,10 +34,11 @@ FROM projects
 WHERE investment_cny >= :bound AND district_id = :district
 ORDER BY investment_cny IS NULL, investment_cny DESC, id DESC
 LIMIT :limit"""
-STATS = """SELECT status, count(*), sum(investment_cny), min(investment_cny),
-  max(investment_cny), avg(investment_cny)
-FROM projects WHERE district_id = :district
-GROUP BY status ORDER BY count(*) DESC, status ASC NULLS LAST"""
+STATS = """SELECT nullif(status_key, '') AS status, sum(records), sum(investment_cny_sum),
+  min(investment_cny_min), max(investment_cny_max),
+  sum(investment_cny_sum) / (nullif(sum(investment_cny_count), 0) + 0.0)
+FROM project_rollups WHERE district_id_key = :district
+GROUP BY status_key ORDER BY 2 DESC, 1 ASC NULLS LAST"""
 STATS_KEYS = ("count", "investment_cny_sum", "investment_cny_min", "investment_cny_max")
 CONNECTIONS = 8
 HEADERS = [(b"content-type", b"application/json")]

@@ -19,7 +19,7 @@ from app.listing.params import (
     one_of,
     sort_tokens,
 )
-from app.listing.spec import Filter, ListSpec
+from app.listing.spec import Filter, ListSpec, Rollup
 from app.models.base import Cited
 from app.records.formats import CitedFormat, RecordFormat
 
@@ -77,6 +77,8 @@ class Collection:
     """The field holding the unit of `numeric`, where records hold several (figures)."""
     restates: str | None = None
     """The field naming the record whose fact a record states again (figures)."""
+    rollup: Rollup | None = None
+    """Stats kept per combination of some equality fields (`Rollup`)."""
     record: type[RecordFormat]
     """The record format seed files, imports and API writes take."""
     writable: bool = True
@@ -196,6 +198,7 @@ class Collection:
             numeric=self.numeric,
             numeric_unit=self.numeric_unit,
             restates=self.restates,
+            rollup=self.rollup,
             custom={"id": self.table.c.id.in_, **self.custom_filters},
             default_sort=self.default_sort,
         )

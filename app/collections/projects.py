@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, select
 from app.collections.base import Collection, Document, Links
 from app.integers import Int32, Int64
 from app.listing.params import FilterQuery, IsoDate, NullToken, bound, one_of
-from app.models import Project, project_organizations
+from app.listing.spec import Rollup
+from app.models import Project, ProjectRollup, project_organizations
 from app.models.enums import ProjectStatus, Qualifier
 from app.records.formats import (
     Line,
@@ -116,6 +117,7 @@ COLLECTION = Collection(
     custom_filters={"organization_id": _with_any_organization},
     sortable=("name", "investment_cny", "status_date", "id"),
     numeric=("investment_cny",),
+    rollup=Rollup(ProjectRollup, ("district_id", "status")),
     document=Document(
         (Project.name, Project.name_zh_hant, Project.name_en, Project.sector, Project.description)
     ),

@@ -5,12 +5,32 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement
+from sqlalchemy import Column, ColumnElement, Table
 
 from app.models.base import Cited
 
 Filter = Callable[[Any], ColumnElement[bool]]
 """A filter that is not a plain column test: the clause for a bound list of values."""
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A table that counts a collection's records, and sums and bounds each numeric field, per
+    combination of some equality fields, kept current by the database itself (triggers on the
+    records' table): stats that filter and group by those fields alone read its few rows rather
+    than every matching record. Its columns are named for what they hold: `{field}_key` (`''`
+    for none), `records`, and per numeric field `{field}_count` (the records with a value),
+    `{field}_sum`, `{field}_min` and `{field}_max`."""
+
+    model: type[Any]
+    """Its ORM model (`app.models`)."""
+    keys: tuple[str, ...]
+
+    @property
+    def table(self) -> Table:
+        table = self.model.__table__
+        assert isinstance(table, Table)
+        return table
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,9 @@ class ListSpec:
     custom: Mapping[str, Filter] = field(default_factory=dict)
     """Filters that are not a plain column test, by parameter name."""
     default_sort: str = "name"
+    rollup: Rollup | None = None
+    """Where stats by some equality fields are kept, if anywhere (not with `restates` or
+    `numeric_unit`, which it does not follow)."""
 
     @property
     def subject(self) -> str:

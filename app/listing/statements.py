@@ -12,23 +12,26 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     and_,
     bindparam,
     case,
+    cast,
     false,
     func,
     or_,
     select,
     true,
     tuple_,
+    type_coerce,
 )
 
 from app.errors import bad_parameter
 from app.listing.matching import matches
 from app.listing.params import NULL
-from app.listing.spec import ListSpec, SortKey, sort_signature
+from app.listing.spec import ListSpec, Rollup, SortKey, sort_signature
 from app.models.revision import CURRENT_REVISION
 from app.reader import Reader, connection_of
 from app.text import has_control_characters
@@ -305,10 +308,17 @@ def aggregate_statement(
     records, largest group first; with the request's values. A record that restates another's
     fact (`spec.restates`) is counted, but left out of the numeric aggregates."""
     filters = filter_clauses(reader, spec, query, build=False)
-    shape = None if filters.shape is None else (spec.subject, tuple(group_by), filters.shape)
+    rolled_up = _rollup_answers(spec, group_by, filters)
+    shape = (
+        None if filters.shape is None else (spec.subject, tuple(group_by), filters.shape, rolled_up)
+    )
     kept = None if shape is None else _AGGREGATES.get(shape)
     if kept is not None:
         return kept, filters.params
+    if rolled_up and spec.rollup is not None and filters.shape is not None:
+        rolled = _rollup_statement(spec, spec.rollup, group_by, filters.shape)
+        _kept(_AGGREGATES, shape, rolled)
+        return rolled, filters.params
     if shape is not None:
         filters = filter_clauses(reader, spec, query)
     columns = spec.columns
@@ -338,6 +348,67 @@ def aggregate_statement(
     if shape is not None:
         _kept(_AGGREGATES, shape, statement)
     return statement, filters.params
+
+
+def _rollup_answers(spec: ListSpec, group_by: list[str], filters: Filters) -> bool:
+    """Whether the collection's rollup holds these stats: they group by its keys alone, and
+    filter by nothing but equality on them."""
+    rollup = spec.rollup
+    if rollup is None or filters.shape is None or not set(group_by) <= set(rollup.keys):
+        return False
+    for item in filters.shape:
+        if not (isinstance(item, tuple) and len(item) == 3 and item[0] in rollup.keys):
+            return False
+    # `''` is the rollup's key for none: asked for, it matches no record, but would match that.
+    for name in rollup.keys:
+        stated = filters.params.get(name)
+        if stated == "" or (isinstance(stated, list) and "" in stated):
+            return False
+    return True
+
+
+def _rollup_statement(
+    spec: ListSpec, rollup: Rollup, group_by: list[str], shape: tuple[Any, ...]
+) -> Select[Any]:
+    """`aggregate_statement`'s answer read from the rollup: its rows of the chosen keys, added
+    up per group. The keys read back as the records' fields, of their type, so that groups come
+    out, and in the same order, as the records would give them."""
+    table = rollup.table
+
+    def key(name: str) -> ColumnElement[Any]:
+        return table.c[f"{name}_key"]
+
+    def as_field(name: str) -> ColumnElement[Any]:
+        return cast(func.nullif(key(name), ""), spec.columns[name].type)
+
+    clauses = []
+    for name, stated, or_null in shape:
+        typed = type_coerce(key(name), spec.columns[name].type)  # binds the filter's values
+        clause: ColumnElement[bool] = false()
+        if stated > 1:
+            clause = typed.in_(bindparam(name, expanding=True))
+        elif stated == 1:
+            clause = typed == bindparam(name)
+        clauses.append(or_(clause, key(name) == "") if or_null else clause)
+    count = cast(func.coalesce(func.sum(table.c.records), 0), BigInteger).label("count")
+    measures = []
+    for name in spec.numeric:
+        total = func.sum(table.c[f"{name}_sum"])
+        measured = func.nullif(func.sum(table.c[f"{name}_count"]), 0)
+        measures += [
+            total.label(f"{name}_sum"),
+            func.min(table.c[f"{name}_min"]).label(f"{name}_min"),
+            func.max(table.c[f"{name}_max"]).label(f"{name}_max"),
+            (total / measured).label(f"{name}_avg"),
+        ]
+    statement = select(*(as_field(name).label(name) for name in group_by), count, *measures).where(
+        *clauses
+    )
+    if group_by:
+        statement = statement.group_by(*(key(name) for name in group_by)).order_by(
+            count.desc(), *(as_field(name).asc().nulls_last() for name in group_by)
+        )
+    return statement
 
 
 def facet_statements(reader: Reader, spec: ListSpec, query: BaseModel) -> dict[str, Select[Any]]:

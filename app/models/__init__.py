@@ -12,7 +12,7 @@ from app.models.organization import Organization
 from app.models.park import Park
 from app.models.person import Person
 from app.models.programme import Programme
-from app.models.project import Project, project_organizations
+from app.models.project import Project, ProjectRollup, project_organizations
 from app.models.recognition import Recognition
 from app.models.renewal_case import RenewalCase
 from app.models.revision import Revision
@@ -40,6 +40,7 @@ __all__ = [
     "Person",
     "Programme",
     "Project",
+    "ProjectRollup",
     "RateBucket",
     "Recognition",
     "RecordHistory",

@@ -3,7 +3,13 @@ from datetime import date
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, NamedRecord, add_filtered_sort_indexes, add_sort_indexes
+from app.models.base import (
+    SLUG_LENGTH,
+    Base,
+    NamedRecord,
+    add_filtered_sort_indexes,
+    add_sort_indexes,
+)
 from app.models.enums import ProjectStatus, Qualifier, enum_column
 from app.models.organization import Organization
 
@@ -53,3 +59,22 @@ Index(
     Project.status,
     Project.investment_cny,
 )
+
+
+class ProjectRollup(Base):
+    """Projects counted, and their investment summed and bounded, per district and status: what
+    `/stats/projects` reads when it filters and groups by these two alone (`Rollup`).
+
+    The database keeps it: triggers on `projects` (migration 0011) follow every insert, update
+    and delete, whatever wrote it. `''` stands for no district or no status, so that each
+    combination has one key; `investment_cny_count` counts the projects with an investment."""
+
+    __tablename__ = "project_rollups"
+
+    district_id_key: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+    status_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    records: Mapped[int] = mapped_column(BigInteger)
+    investment_cny_count: Mapped[int] = mapped_column(BigInteger)
+    investment_cny_sum: Mapped[int | None] = mapped_column(BigInteger)
+    investment_cny_min: Mapped[int | None] = mapped_column(BigInteger)
+    investment_cny_max: Mapped[int | None] = mapped_column(BigInteger)

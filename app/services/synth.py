@@ -32,6 +32,7 @@ from app.collections.base import NAME_FIELDS
 from app.collections.catalog import BY_SUBJECT
 from app.models import Base, Revision, Source
 from app.projections.rendering import render_row
+from app.projections.rollups import rebuild_rollups
 from app.projections.search_index import add_gram_counts
 from app.text import fold, grams, to_traditional
 
@@ -349,7 +350,7 @@ def synthesize(
                 indexes = [index for table in BULK_TABLES for index in table.indexes]
                 for index in indexes:
                     connection.execute(DropIndex(index))
-                with _unkeyed_grams(connection):
+                with _unkeyed_grams(connection), _rollups_after(connection):
                     loader = _Loader(writer, source_id)
                     # The later collections and columns draw from a generator of their own, so
                     # that those drawn from `seed` before them come out as they always have.
@@ -390,6 +391,20 @@ def _unkeyed_grams(connection: Connection) -> Iterator[None]:
     connection.execute(DropConstraint(primary_key))
     yield
     connection.execute(AddConstraint(primary_key))
+
+
+@contextlib.contextmanager
+def _rollups_after(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, the projects' triggers off while a load writes them, their rollup counted
+    again after (`rebuild_rollups`), in one pass over them rather than a trigger's statements
+    for each. SQLite's triggers stay on: they run in the load's own process."""
+    if connection.dialect.name == "sqlite":
+        yield
+        return
+    connection.execute(text("ALTER TABLE projects DISABLE TRIGGER USER"))
+    yield
+    rebuild_rollups(connection)
+    connection.execute(text("ALTER TABLE projects ENABLE TRIGGER USER"))
 
 
 def _record(record_id: str, name: str, **fields: Any) -> Record:
