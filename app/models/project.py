@@ -67,7 +67,9 @@ class ProjectRollup(Base):
 
     The database keeps it: triggers on `projects` (migration 0011) follow every insert, update
     and delete, whatever wrote it. `''` stands for no district or no status, so that each
-    combination has one key; `investment_cny_count` counts the projects with an investment."""
+    combination has one key; `investment_cny_count` counts the projects with an investment.
+    A SQLite migration that rebuilds `projects` (Alembic's `batch_alter_table`) drops those
+    triggers with the old table: it must create them again."""
 
     __tablename__ = "project_rollups"
 
