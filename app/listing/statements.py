@@ -56,9 +56,15 @@ class Filters:
 
 
 def _equals(
-    column: ColumnElement[Any], name: str, stated: Any, *, or_null: bool
+    column: ColumnElement[Any],
+    name: str,
+    stated: Any,
+    *,
+    or_null: bool,
+    null: ColumnElement[bool] | None = None,
 ) -> ColumnElement[bool]:
-    """`column` equal to `stated` (one value, a list of several, or None for none), or null."""
+    """`column` equal to `stated` (one value, a list of several, or None for none), or null
+    (`column IS NULL`, unless `null` says how it is held)."""
     clause: ColumnElement[bool] = false()
     if isinstance(stated, list):
         clause = column.in_(bindparam(name, stated, expanding=True, type_=column.type))
@@ -66,7 +72,9 @@ def _equals(
         # `=`, not `IN` of one: SQLAlchemy expands an IN's parameter on every run of a kept
         # statement (about 15 µs of a list page's 140, bench/README.md).
         clause = column == bindparam(name, stated, type_=column.type)
-    return or_(clause, column.is_(None)) if or_null else clause
+    if not or_null:
+        return clause
+    return or_(clause, column.is_(None) if null is None else null)
 
 
 def _matchable(values: Sequence[Any]) -> list[Any]:
@@ -316,7 +324,7 @@ def aggregate_statement(
     if kept is not None:
         return kept, filters.params
     if rolled_up and spec.rollup is not None and filters.shape is not None:
-        rolled = _rollup_statement(spec, spec.rollup, group_by, filters.shape)
+        rolled = _rollup_statement(spec, spec.rollup, group_by, filters)
         _kept(_AGGREGATES, shape, rolled)
         return rolled, filters.params
     if shape is not None:
@@ -368,7 +376,7 @@ def _rollup_answers(spec: ListSpec, group_by: list[str], filters: Filters) -> bo
 
 
 def _rollup_statement(
-    spec: ListSpec, rollup: Rollup, group_by: list[str], shape: tuple[Any, ...]
+    spec: ListSpec, rollup: Rollup, group_by: list[str], filters: Filters
 ) -> Select[Any]:
     """`aggregate_statement`'s answer read from the rollup: its rows of the chosen keys, added
     up per group. The keys read back as the records' fields, of their type, so that groups come
@@ -381,15 +389,16 @@ def _rollup_statement(
     def as_field(name: str) -> ColumnElement[Any]:
         return cast(func.nullif(key(name), ""), spec.columns[name].type)
 
-    clauses = []
-    for name, stated, or_null in shape:
-        typed = type_coerce(key(name), spec.columns[name].type)  # binds the filter's values
-        clause: ColumnElement[bool] = false()
-        if stated > 1:
-            clause = typed.in_(bindparam(name, expanding=True))
-        elif stated == 1:
-            clause = typed == bindparam(name)
-        clauses.append(or_(clause, key(name) == "") if or_null else clause)
+    clauses = [
+        _equals(
+            type_coerce(key(name), spec.columns[name].type),  # binds values as the field does
+            name,
+            filters.params.get(name),
+            or_null=or_null,
+            null=key(name) == "",
+        )
+        for name, _, or_null in filters.shape or ()
+    ]
     count = cast(func.coalesce(func.sum(table.c.records), 0), BigInteger).label("count")
     measures = []
     for name in spec.numeric:
