@@ -124,16 +124,29 @@ def unavailable(detail: str) -> AppError:
     return AppError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+UNDONE_BY_THE_DATABASE = {"40P01", "40001"}
+"""PostgreSQL's SQLSTATEs for a transaction it rolled back to settle a conflict with another:
+a deadlock, a serialization failure. Retried, it runs afresh."""
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE for a lock not granted within `lock_timeout`."""
+
+
 def database_problem(exc: Exception) -> AppError:
-    """A 507 for a database with no room left, a 503 for one that is down or a statement that
-    ran past the timeout."""
+    """A 507 for a database with no room left, a 503 for one that is down, busy with another's
+    write or lock, or a statement that ran past the timeout."""
     orig = getattr(exc, "orig", None)
-    if "database or disk is full" in str(orig) or getattr(orig, "sqlstate", None) == "53100":
+    sqlstate = getattr(orig, "sqlstate", None)
+    if "database or disk is full" in str(orig) or sqlstate == "53100":
         return AppError(507, "The database has no room left for this write; nothing was written.")
     timed_out = type(orig).__name__ == "QueryCanceled" or "interrupted" in str(orig)
     if timed_out:
         detail = "The query ran longer than the statement timeout and was cancelled."
-    elif "database is locked" in str(orig):
+    elif sqlstate in UNDONE_BY_THE_DATABASE:
+        detail = (
+            "The database undid this request's transaction to settle a conflict with another's "
+            "(a deadlock); nothing was written. Retry it."
+        )
+    elif "database is locked" in str(orig) or sqlstate == LOCK_NOT_AVAILABLE:
         detail = "The database is busy with another process's write; retry shortly."
     else:
         detail = "The database is not reachable right now."
@@ -197,6 +210,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "No such record."),
         (422, "Invalid input: a parameter fails validation."),
         (500, "Unexpected server error."),
-        (503, "The database is unreachable or the query timed out; retry after `Retry-After`."),
+        (
+            503,
+            "The database is unreachable or busy, undid the transaction in a conflict with "
+            "another, or the query timed out; retry after `Retry-After`.",
+        ),
     )
 }

@@ -168,6 +168,43 @@ def test_a_write_locked_out_by_another_process_is_a_503_that_says_so(
     assert client.get("/api/v1/projects").json() == before
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite takes one write at a time: no deadlock")
+def test_a_write_undone_in_a_deadlock_is_a_503_that_says_so(shared_database: Engine) -> None:
+    """Another process holds the revision row and then waits for the project the write has
+    locked: PostgreSQL undoes the write, which waited first, and the client is told to retry,
+    not that the database is unreachable."""
+    with Session(shared_database) as session, session.begin():
+        _, token = create_key(session=session, name="deadlocked", scope=Scope.curator)
+    client = app_on(shared_database)
+    path = "/api/v1/projects/catl-ly9"
+    before = client.get(path)
+    outcome: dict[str, Any] = {}
+
+    def patch() -> None:
+        outcome["response"] = client.patch(
+            path,
+            json={"name_en": "Deadlocked"},
+            headers={"Authorization": f"Bearer {token}", "If-Match": before.headers["etag"]},
+        )
+
+    with shared_database.connect() as other:  # as another process would: outside the app
+        # The write waits first, so its deadlock check (after PostgreSQL's default 1 s) comes
+        # first; this one's comes later still.
+        other.execute(text("SET deadlock_timeout = '10s'"))
+        other.execute(text("UPDATE kb_revision SET value = value WHERE id = 1"))
+        writer = threading.Thread(target=patch)
+        writer.start()
+        time.sleep(0.5)  # the write has locked its project and waits for the revision row
+        other.execute(text("UPDATE projects SET name_en = name_en WHERE id = 'catl-ly9'"))
+        other.rollback()
+    writer.join(timeout=30)
+    body = assert_problem(outcome["response"], 503)
+    assert "deadlock" in body["detail"], body
+    assert "nothing was written" in body["detail"]
+    assert outcome["response"].headers["retry-after"]
+    assert client.get(path).content == before.content
+
+
 @pytest.mark.skipif(
     not (ON_POSTGRES and os.environ.get("TEST_PG_STOP") and os.environ.get("TEST_PG_START")),
     reason="needs the PostgreSQL server that tests/run.sh starts and may stop",
