@@ -205,6 +205,27 @@ def test_a_write_undone_in_a_deadlock_is_a_503_that_says_so(shared_database: Eng
     assert client.get(path).content == before.content
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="a table another process holds locked whole")
+def test_a_read_on_the_event_loop_kept_from_a_locked_table_is_a_503_that_says_so(
+    fresh_database_url: str,
+) -> None:
+    """A record is read on the event loop, which waits at most `LOOP_LOCK_WAIT_MS` for a lock:
+    the client hears that the database is busy, not that it is unreachable."""
+    with server(fresh_database_url) as (_, base):
+        locker = create_engine(fresh_database_url)
+        with locker.connect() as other:
+            other.execute(text("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE"))
+            request = urllib.request.Request(base + "/api/v1/projects/catl-ly9")
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            other.rollback()
+        locker.dispose()
+        assert refused.value.code == 503
+        assert refused.value.headers["content-type"] == "application/problem+json"
+        assert refused.value.headers["retry-after"]
+        assert "busy" in orjson.loads(refused.value.read())["detail"]
+
+
 @pytest.mark.skipif(
     not (ON_POSTGRES and os.environ.get("TEST_PG_STOP") and os.environ.get("TEST_PG_START")),
     reason="needs the PostgreSQL server that tests/run.sh starts and may stop",
