@@ -205,6 +205,29 @@ def test_a_write_undone_in_a_deadlock_is_a_503_that_says_so(shared_database: Eng
     assert client.get(path).content == before.content
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite's readers never wait for a lock")
+def test_lists_and_stats_kept_waiting_past_the_statement_timeout_are_503s_that_say_so(
+    shared_database: Engine,
+) -> None:
+    """Their statements run on the driver's cursor (`app.reader.fetch_all`): the driver's error
+    still reaches the client as the problem it is."""
+    impatient = make_engine(shared_database.url.render_as_string(False), statement_timeout_ms=300)
+    client = app_on(impatient, response_cache_mb=0)
+    paths = [
+        PROJECTS_PATH + "?sort=-investment_cny&district_id=changzhou",
+        "/api/v1/stats/projects?group_by=sector",
+    ]
+    with shared_database.connect() as other:  # as another process would: outside the app
+        other.execute(text("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE"))
+        answers = [client.get(path) for path in paths]
+        other.rollback()
+    for answer in answers:
+        body = assert_problem(answer, 503)
+        assert "statement timeout" in body["detail"], body
+    assert [client.get(path).status_code for path in paths] == [200, 200]
+    impatient.dispose()
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="a table another process holds locked whole")
 def test_a_read_on_the_event_loop_kept_from_a_locked_table_is_a_503_that_says_so(
     fresh_database_url: str,

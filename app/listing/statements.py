@@ -33,7 +33,7 @@ from app.listing.matching import matches
 from app.listing.params import NULL
 from app.listing.spec import ListSpec, Rollup, SortKey, sort_signature
 from app.models.revision import CURRENT_REVISION
-from app.reader import Reader, connection_of
+from app.reader import Reader, compile_once, connection_of
 from app.text import has_control_characters
 
 SHAPES_KEPT = 1000
@@ -295,6 +295,7 @@ def page_statements(
     counting = matching.add_columns(revision)
     if shape is not None:
         _kept(_PAGES, shape, (found, counted, revised, counting))
+        compile_once(*found, counted, revised, counting)
     return PageStatements(found, counted, revised, counting, params)
 
 
@@ -326,6 +327,7 @@ def aggregate_statement(
     if rolled_up and spec.rollup is not None and filters.shape is not None:
         rolled = _rollup_statement(spec, spec.rollup, group_by, filters)
         _kept(_AGGREGATES, shape, rolled)
+        compile_once(rolled)
         return rolled, filters.params
     if shape is not None:
         filters = filter_clauses(reader, spec, query)
@@ -355,6 +357,7 @@ def aggregate_statement(
         )
     if shape is not None:
         _kept(_AGGREGATES, shape, statement)
+        compile_once(statement)
     return statement, filters.params
 
 

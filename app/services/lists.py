@@ -25,7 +25,7 @@ from app.listing.statements import (
 )
 from app.listing.stats import aggregate_result, facets_result
 from app.projections.rendering import stored_or_fresh
-from app.reader import Reader, connection_of
+from app.reader import Reader, connection_of, fetch_all
 from app.services.installation import cursor_key
 
 
@@ -95,7 +95,7 @@ def paginate(
         if number == 0:
             seek = statements.counted if kept is None else statements.revised
         params = {**statements.params, "page_limit": wanted - len(rows)}
-        found = connection.execute(seek, params).all()
+        found = fetch_all(connection, seek, params)
         if number == 0 and found:
             revision = found[0].revision or 0
             if kept is None:
@@ -108,7 +108,7 @@ def paginate(
     if total is None and query.cursor is None and not rows:
         total = 0  # page one found nothing: nothing matches
     elif total is None:  # past a cursor, or a write since the kept count
-        total, revision = connection.execute(statements.counting, statements.params).one()
+        ((total, revision),) = fetch_all(connection, statements.counting, statements.params)
         revision = revision or 0
     if revision is not None:
         counts.put(revision, count_key, total)
@@ -182,8 +182,8 @@ def aggregate(
     summed once (`aggregate_groups`, `aggregate_statement`)."""
     groups = aggregate_groups(spec, group_by)
     statement, params = aggregate_statement(session, spec, query, groups)
-    rows = connection_of(session).execute(statement, params).mappings().all()
-    return aggregate_result(rows, groups)
+    rows = fetch_all(connection_of(session), statement, params)
+    return aggregate_result((row._asdict() for row in rows), groups)
 
 
 def facets(*, session: Reader, spec: ListSpec, query: Any) -> dict[str, Any]:
