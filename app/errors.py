@@ -144,7 +144,7 @@ def database_problem(exc: Exception) -> AppError:
     elif sqlstate in UNDONE_BY_THE_DATABASE:
         detail = (
             "The database undid this request's transaction to settle a conflict with another's "
-            "(a deadlock); nothing was written. Retry it."
+            "(a deadlock or a serialization failure); nothing was written. Retry it."
         )
     elif "database is locked" in str(orig) or sqlstate == LOCK_NOT_AVAILABLE:
         detail = "The database is busy with another process's write; retry shortly."
