@@ -63,9 +63,20 @@ def negotiated(response: Response) -> Response:
     return response
 
 
+GZIP_LEVEL = 1
+"""zlib's fastest level. Every browser, and pandas through `requests`, asks for gzip, and a
+whole answer under 128 KiB is compressed on the event loop: at Starlette's default (9, the
+slowest) a 50-record page took 181 µs against 76, and a 200-record one 1.1 ms against 0.18,
+for bodies 20 to 40% smaller; side by side, lists asked for with gzip served 11% more a
+second at level 1, each for 9% less CPU (bench/README.md, "Gzip")."""
+
+
 class GZipWithItsOwnETag(GZipMiddleware):
-    """Starlette's gzip middleware, whose compressed answers carry the ETag of their coding
-    (`gzip_etag`), not the one of the uncompressed answer they were made from."""
+    """Starlette's gzip middleware, at `GZIP_LEVEL`, whose compressed answers carry the ETag of
+    their coding (`gzip_etag`), not the one of the uncompressed answer they were made from."""
+
+    def __init__(self, app: ASGIApp, *, minimum_size: int) -> None:
+        super().__init__(app, minimum_size=minimum_size, compresslevel=GZIP_LEVEL)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -49,7 +49,11 @@ ANCHORS = {"list": "anchor, list", "stats": "anchor, stats"}
 """bench/anchor.py: the one statement CityKB runs for a list or stats request, and no
 framework; the most any framework reaches with that statement. On PostgreSQL, CityKB's list
 is to reach half of it."""
-CITYKB_SCENARIOS = ("list", "repeated", "get", "search", "stats", "page 1", "page 500")
+CITYKB_SCENARIOS = (
+    "list", "list, gzip", "repeated", "get", "search", "stats", "page 1", "page 500"
+)  # fmt: skip
+GZIP = {**FRESH, "Accept-Encoding": "gzip"}
+"""What browsers, and pandas through `requests`, send: the answer compressed as they get it."""
 
 
 @dataclass
@@ -299,6 +303,7 @@ def scenarios(
         *(Scenario(name, "/", server=server) for name, server in CEILINGS.items()),
         Scenario(REFERENCE, "/", server="reference"),
         Scenario("list", listing, FRESH, lua=True),
+        Scenario("list, gzip", listing, GZIP, lua=True),
         Scenario("repeated", f"/api/v1/projects?district_id={districts[0]}&sort=-investment_cny"),
         Scenario(
             "get",
