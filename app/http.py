@@ -17,6 +17,8 @@ from app.errors import AppError, problem_response
 
 CACHE_CONTROL = "public, no-cache"
 """Caches may store a response but must revalidate it (cheaply, by ETag) before reuse."""
+EXPOSED_HEADERS = ["ETag"]
+"""The answer headers a browser's script on another origin may read (CORS)."""
 
 
 def _digest(data: bytes) -> str:

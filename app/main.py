@@ -38,6 +38,7 @@ from app.db import LoopConnection, SessionDep, get_engine, loop_engine
 from app.errors import PROBLEM_RESPONSES, install_error_handlers, unavailable
 from app.front import GZIP_MINIMUM_BYTES, RecordFrontPath
 from app.http import (
+    EXPOSED_HEADERS,
     CORSWithProblems,
     GZipWithItsOwnETag,
     HeadAsGet,
@@ -100,6 +101,7 @@ def in_front(app: CityKB, connection: LoopConnection, cache_mb: int, paths: list
         collections=DOCUMENTED,
         taken=[path for path in paths if "{" not in path],
         ready=ready,
+        every_origin="*" in get_settings().cors_origins,
     )
     app.front = ResponseCache(
         app.state.front_path, probe=RevisionProbe(connection), max_bytes=cache_mb << 20
@@ -136,7 +138,7 @@ def create_app(*, engine: Engine | None = None, response_cache_mb: int | None = 
         allow_origins=get_settings().cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag"],
+        expose_headers=EXPOSED_HEADERS,
     )
     app.add_middleware(HeadAsGet)
     # Each router straight under the app: every level of nesting is matched on every request.

@@ -4,10 +4,12 @@ and it stands aside for every request it cannot answer so."""
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.collections.catalog import DOCUMENTED
+from app.config import get_settings
 from app.front import GZIP_MINIMUM_BYTES
 from tests.factories import app_on
 
@@ -18,6 +20,8 @@ VARIANTS: list[dict[str, str]] = [
     {"Accept": "text/csv"},
     {"If-None-Match": "*"},
     {"If-None-Match": '"not-the-etag"'},
+    {"Origin": "https://dash.example"},  # a dashboard's browser, on another origin
+    {"Origin": "https://dash.example", "Accept-Encoding": "identity"},
 ]
 
 
@@ -66,14 +70,15 @@ def test_a_record_through_the_front_path_is_the_applications_answer(
         }
         for path, _ in paths:
             etag = compare(front, application, path).headers["etag"]
-            for headers in [*VARIANTS, {"If-None-Match": etag}, {"If-None-Match": f"W/{etag}"}]:
+            held = [{"If-None-Match": etag}, {"If-None-Match": f"W/{etag}"}]
+            from_a_browser = {"If-None-Match": etag, "Origin": "https://dash.example"}
+            for headers in [*VARIANTS, *held, from_a_browser]:
                 compare(front, application, path, **headers)
             assert compare(front, application, path, **{"If-None-Match": etag}).status_code == 304
 
 
 ASIDE = [
     ("/api/v1/projects/catl-ly9?expand=organizations", {}),
-    ("/api/v1/projects/catl-ly9", {"Origin": "https://dash.example"}),
     ("/api/v1/projects/no-such-project", {}),
     ("/api/v1/projects/catl-ly9/", {}),
     ("/api/v1/no-such-collection/catl-ly9", {}),
@@ -83,7 +88,7 @@ ASIDE = [
     ("/api/v1/projects/%00", {}),
     ("/api/v1/projects/" + "a" * 201, {}),
 ]
-"""Requests the front path leaves to the application: a query, an `Origin`, no such record, a
+"""Requests the front path leaves to the application: a query, no such record, a
 path of another shape or another route's, a body the application compresses, and ids the
 application refuses (422) before any read: PostgreSQL's driver refuses a NUL byte itself."""
 
@@ -132,3 +137,28 @@ def test_a_record_not_yet_rendered_is_left_to_the_application(shared_database: E
         again = front.get(path, headers={"Cache-Control": "no-cache"})
         assert front_path.answered == before  # no stored rendering: the application renders it
         assert again.content == first.content
+
+
+def test_where_only_some_origins_may_read_the_front_path_leaves_them_to_cors(
+    shared_database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `CORS_ORIGINS` naming origins, the CORS middleware answers each its own way (the
+    origin named back, or no CORS header): a request with an `Origin` goes to it."""
+    with monkeypatch.context() as patched:
+        patched.setenv("CORS_ORIGINS", '["https://dash.example"]')
+        get_settings.cache_clear()
+        front = app_on(shared_database, response_cache_mb=4)
+    get_settings.cache_clear()  # the settings of every other test, read again
+    with front:
+        front_path = front.app.state.front_path  # type: ignore[attr-defined]
+        path = "/api/v1/projects/catl-ly9"
+        for origin, allowed in [
+            ("https://dash.example", "https://dash.example"),
+            ("https://x.example", None),
+        ]:
+            answer = front.get(path, headers={"Cache-Control": "no-cache", "Origin": origin})
+            assert answer.status_code == 200
+            assert answer.headers.get("access-control-allow-origin") == allowed
+        assert front_path.answered == 0
+        front.get(path, headers={"Cache-Control": "no-cache", "Accept-Encoding": "br"})
+        assert front_path.answered == 1  # without an Origin, as before (and not gzipped)
